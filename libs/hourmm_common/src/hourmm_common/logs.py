@@ -46,4 +46,4 @@ def configure_logging(level: str = "INFO", *, service: str, stream: TextIO | Non
 
 
 def get_logger(component: str) -> Any:
-    return structlog.get_logger().bind(component=component)
+    return structlog.get_logger(component=component)
