@@ -10,7 +10,14 @@ from hypothesis import strategies as st
 from pricer_testkit.builders import H0, e8
 
 from binance_pricer.core.hour_context import HourContext
-from binance_pricer.core.pricer import PRICERS, BaselinePricer, ConstantVolPricer, PricerParams, digital_up
+from binance_pricer.core.pricer import (
+    PRICERS,
+    BaselinePricer,
+    ConstantVolPricer,
+    PricerParams,
+    TermBlendPricer,
+    digital_up,
+)
 from hourmm_common.enums import OpenSource
 from hourmm_common.hours import HOUR_MS, hour_id
 
@@ -97,7 +104,7 @@ def test_the_sigma_estimator_is_a_parameter() -> None:
 def test_constant_vol_pricer_ignores_the_features() -> None:
     out = ConstantVolPricer(PricerParams(constant_sigma=SIGMA)).price(a_context(mid=100_100.0), {})
     assert out.p_yes == pytest.approx(digital_up(100_100.0, 100_000.0, SIGMA, 1_800.0))
-    assert set(PRICERS) == {"baseline", "gbm_const"}
+    assert set(PRICERS) == {"term_blend", "baseline", "gbm_const"}
 
 
 prices = st.floats(min_value=1_000.0, max_value=500_000.0, allow_nan=False)
@@ -126,3 +133,35 @@ def test_pricer_output_is_always_a_valid_probability_with_an_ordered_band(
                                  {"ewma_vol_300s": SIGMA, "ewma_n_eff_300s": n_eff})
     assert out.p_yes is not None and out.band_lo is not None and out.band_hi is not None
     assert 0.001 <= out.band_lo <= out.p_yes <= out.band_hi <= 0.999
+
+
+BLEND_FEATS = {"ewma_vol_300s": 2e-4, "ewma_n_eff_300s": 300.0, "ewma_vol_1800s": 1e-4, "ewma_n_eff_1800s": 1800.0}
+
+
+@pytest.mark.parametrize(("t_remaining_min", "expected_sigma"), [
+    (30.0, 1e-4),  # early in the hour: the slow estimator alone
+    (20.0, 1e-4),
+    (5.0, 2e-4),  # near the end: the fast estimator alone
+    (1.0, 2e-4),
+    (12.5, math.sqrt(0.5 * 2e-4**2 + 0.5 * 1e-4**2)),  # half way: the variances average
+])
+def test_term_blend_moves_from_the_slow_to_the_fast_variance(t_remaining_min: float, expected_sigma: float) -> None:
+    out = TermBlendPricer().price(a_context(mid=100_050.0, t_remaining_ms=int(t_remaining_min * 60_000)), BLEND_FEATS)
+    assert out.sigma == pytest.approx(expected_sigma, rel=1e-12)
+    assert out.band_lo is not None and out.band_hi is not None and out.p_yes is not None
+    assert out.band_lo <= out.p_yes <= out.band_hi
+
+
+def test_term_blend_uses_the_estimator_it_has_when_one_is_missing() -> None:
+    ctx = a_context(mid=100_050.0, t_remaining_ms=30 * 60_000)
+    only_fast = TermBlendPricer().price(ctx, {"ewma_vol_300s": 2e-4})
+    assert only_fast.sigma == 2e-4
+    assert TermBlendPricer().price(ctx, {}).reason == "no_sigma"
+
+
+def test_term_blend_is_the_default_and_refuses_an_inverted_ramp() -> None:
+    from binance_pricer.config import AConfig
+
+    assert AConfig().pricer == "term_blend" and "term_blend" in PRICERS
+    with pytest.raises(ValueError):
+        TermBlendPricer(PricerParams(blend_fast_until_min=20.0, blend_slow_from_min=5.0))

@@ -33,7 +33,7 @@ class AConfig(msgspec.Struct, frozen=True, kw_only=True):
     snapshot_publish_hz: float = 50.0
     log_level: str = "INFO"
     feature_engine: str = "default"
-    pricer: str = "baseline"
+    pricer: str = "term_blend"
     feature_windows: FeatureParams = msgspec.field(default_factory=FeatureParams)
     pricer_params: PricerParams = msgspec.field(default_factory=PricerParams)
     open_backfill_grace_ms: int = 2_000
@@ -54,6 +54,7 @@ def load_config(environ: Mapping[str, str]) -> tuple[AConfig, Clock]:
         env.problems.append(f"SYMBOL={symbol!r} is not a Binance symbol (e.g. BTCUSDT)")
     sigma_feature = env.text("PRICER_SIGMA_FEATURE", d.pricer_params.sigma_feature)
     default_n_eff = sigma_feature.replace("ewma_vol_", "ewma_n_eff_")
+    slow_sigma_feature = env.text("PRICER_SLOW_SIGMA_FEATURE", d.pricer_params.slow_sigma_feature)
     cfg = AConfig(
         binance_ws_url=env.url("BINANCE_WS_URL", d.binance_ws_url, schemes=("ws", "wss")),
         binance_rest_url=env.url("BINANCE_REST_URL", d.binance_rest_url, schemes=("http", "https")),
@@ -70,6 +71,13 @@ def load_config(environ: Mapping[str, str]) -> tuple[AConfig, Clock]:
             n_eff_feature=env.text("PRICER_N_EFF_FEATURE", default_n_eff),
             band_k=env.number("PRICER_BAND_K", d.pricer_params.band_k, lo=0.0, hi=10.0),
             constant_sigma=env.number("PRICER_CONSTANT_SIGMA", d.pricer_params.constant_sigma, lo=1e-7, hi=0.1),
+            slow_sigma_feature=slow_sigma_feature,
+            slow_n_eff_feature=env.text("PRICER_SLOW_N_EFF_FEATURE",
+                                        slow_sigma_feature.replace("ewma_vol_", "ewma_n_eff_")),
+            blend_fast_until_min=env.number("PRICER_BLEND_FAST_UNTIL_MIN", d.pricer_params.blend_fast_until_min,
+                                            lo=0.0, hi=60.0),
+            blend_slow_from_min=env.number("PRICER_BLEND_SLOW_FROM_MIN", d.pricer_params.blend_slow_from_min,
+                                           lo=0.0, hi=60.0),
         ),
         open_backfill_grace_ms=env.integer("PRICER_OPEN_GRACE_MS", d.open_backfill_grace_ms, lo=0, hi=600_000),
         warm_start_minutes=env.integer("PRICER_WARM_START_MINUTES", d.warm_start_minutes, lo=0, hi=1_000),
@@ -77,10 +85,16 @@ def load_config(environ: Mapping[str, str]) -> tuple[AConfig, Clock]:
                                       hi=24 * 3_600_000 - 60_000),
     )
     engine = FEATURE_ENGINES.get(cfg.feature_engine)
-    if engine is not None and cfg.pricer == "baseline":
+    pp = cfg.pricer_params
+    needed = [("PRICER_SIGMA_FEATURE", sigma_feature), ("PRICER_N_EFF_FEATURE", pp.n_eff_feature)]
+    if cfg.pricer == "term_blend":
+        needed += [("PRICER_SLOW_SIGMA_FEATURE", pp.slow_sigma_feature),
+                   ("PRICER_SLOW_N_EFF_FEATURE", pp.slow_n_eff_feature)]
+        if pp.blend_slow_from_min <= pp.blend_fast_until_min:
+            env.problems.append("PRICER_BLEND_SLOW_FROM_MIN must be above PRICER_BLEND_FAST_UNTIL_MIN")
+    if engine is not None and cfg.pricer in ("baseline", "term_blend"):
         names = engine(cfg.feature_windows).feature_names
-        for var, name in (("PRICER_SIGMA_FEATURE", sigma_feature),
-                          ("PRICER_N_EFF_FEATURE", cfg.pricer_params.n_eff_feature)):
+        for var, name in needed:
             if name not in names:
                 env.problems.append(f"{var}={name!r} is not a feature of {cfg.feature_engine!r} "
                                     f"(one of {', '.join(names)})")
