@@ -439,6 +439,19 @@ class ControlCommandEvent(_Event, tag="control_command", frozen=True):
     request_id: str = ""
 
 
+# From the app ----------------------------------------------------------------------------------
+
+
+class BootStarted(_Event, tag="boot_started", frozen=True):
+    """The process (re)started: back to BOOT_SYNC (cancel-all, open orders, balances) before quoting.
+
+    The app puts it first into the inbox after restoring the journal; a replay of a journal that
+    contains it goes through the same boot path.
+    """
+
+    reason: str = "process_start"
+
+
 # From timers -----------------------------------------------------------------------------------
 
 
@@ -475,5 +488,6 @@ Event = (
     | HeartbeatStatusEvent
     | ControlCommandEvent
     | ReducerTickEvent
+    | BootStarted
 )
 """The tagged union the reducer matches on (`case _: assert_never(event)`)."""

@@ -1,0 +1,1 @@
+"""Builders and fakes for the trader's tests (shared by the core and connectivity test suites)."""
