@@ -31,8 +31,9 @@ test-live: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy libs/hourmm_common/src/hourmm_common \
-	    services/binance_pricer/src/binance_pricer/core \
-	    services/polymarket_trader/src/polymarket_trader/core
+	    services/binance_pricer/src/binance_pricer \
+	    services/polymarket_trader/src/polymarket_trader/core \
+	    sim/src/hourmm_sim
 
 bench: $(STAMP)
 	$(BIN)/python bench/run_all.py

@@ -22,7 +22,7 @@ NEXT_HOUR_MS = START_MS + HOUR_MS
 
 @pytest.fixture
 def clock() -> ManualClock:
-    return ManualClock(NEXT_HOUR_MS - 4 * 60_000)  # four minutes before the boundary
+    return ManualClock(NEXT_HOUR_MS - 90_000)  # ninety seconds before the boundary
 
 
 @pytest.fixture

@@ -136,12 +136,6 @@ async def test_text_ping_is_answered_pong_on_the_scenario_clock(feed: MarketFeed
 
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "trader wrong: market_ws.MarketTranslator._tick_size_change starts a book epoch (drops the "
-    "ladder, ignores price_change until the next `book`) but never asks for that snapshot; the venue "
-    "sends `book` only on subscribe and after a trade (reference B.3), so after a tick change without "
-    "a trade the trader's BBO stays empty and it cannot quote. Fix: resubscribe with initial_dump "
-    "(or GET /book) when an epoch starts (reference B.4, B.1)"))
 async def test_after_a_tick_change_without_a_trade_the_book_comes_back(
         feed: MarketFeed, venue: PolymarketVenue, mm: TraderAccount, market: MarketInfo,
         clock: ManualClock) -> None:

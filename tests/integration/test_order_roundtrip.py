@@ -161,11 +161,6 @@ async def test_fak_order_takes_liquidity_and_reports_matched(
     assert result == Ok(PlaceAck(order_id=fak.order_id, status=VenueOrderStatus.MATCHED))
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "venue wrong: sim clob._admission_error applies the tick-grid rule to the price implied by a "
-    "FAK/FOK order's amounts; market orders carry pUSD in cents and shares to the tick's amount "
-    "decimals (py-clob-client-v2 builder.get_market_order_amounts; reference D.4 'Market-order "
-    "precision'), so their implied price is off-grid and the real venue accepts them"))
 async def test_fak_buy_with_market_order_precision_is_accepted(
         mm: TraderAccount, taker: TraderAccount, market: MarketInfo) -> None:
     """A marketable BUY's amounts follow the market-order precision (pUSD in cents, shares to the

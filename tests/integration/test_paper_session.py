@@ -73,12 +73,6 @@ async def test_positions_after_our_quotes_are_lifted_equal_the_venue_ledger(
     assert heartbeat is not None and heartbeat.counts["ok"] >= 6 and heartbeat.counts["failed"] == 0
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "trader wrong: core/order_events.on_balances adopts GET /balance-allowance shares outright, "
-    "but the venue's (and the chain's) balance only holds shares of MINED trades; a fill counted at "
-    "MATCHED (reference C.3) is then lost for good when the trade is mined (it is counted once), and "
-    "a FAILED one would be reversed twice. Balances must be compared net of our not-yet-mined fills "
-    "(reference C.2 status lifecycle; D.4 'shares from a just-matched BUY are not sellable until settled')"))
 async def test_a_balance_read_between_matched_and_mined_keeps_positions_equal_to_the_ledger(
         session: Session, venue: PolymarketVenue, taker: TraderAccount) -> None:
     await session.drive(lambda s: s.session_state is SessionState.ACTIVE)
@@ -95,21 +89,14 @@ async def test_a_balance_read_between_matched_and_mined_keeps_positions_equal_to
     assert venue.clob.trades[next(iter(venue.clob.trades))].record.status == "MATCHED"
     # the boot-sync balance read (a restart right after the fill) lands before the trade is mined
     session.app.reconciler.handle([QueryBalances(reason="boot_sync")])
-    seq = session.app.reducer.version
-    await session.drive(lambda s: s.seq > seq and s.timestamps.last_reconcile_ms == session.clock.now_ms(),
-                        max_ms=1_000)
+    await session.drive(lambda s: s.balances_deferred, max_ms=1_000)  # not adopted: our fill is not mined
     await session.clock.run_until(session.clock.now_ms() + 10_000)  # mined and confirmed
     holder = DEPOSIT_WALLET.lower()
     pos = session.view.positions
     assert pos.up_e6 == venue.clob.ledger.total(holder, market.up_token_id) == 5_000_000
+    assert not session.view.balances_deferred  # re-read and adopted once the fill was mined
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "trader wrong: core/reducer._on_ws_connected backfills GET /data/trades from `user_ws_down_since_ms`, "
-    "the moment the stale socket was detected (up to 30 s + a ping interval after it went silent), and "
-    "passes whole seconds to an exclusive `after`; a fill made while the socket was silent is never "
-    "counted and its order is taken for cancelled (reference C.2 'MATCHED may be missed across a "
-    "reconnect', B.1 staleness 30 s; anchors 9-10)"))
 async def test_a_fill_hidden_by_a_frozen_user_socket_is_backfilled_after_the_reconnect(
         session: Session, venue: PolymarketVenue, taker: TraderAccount) -> None:
     await session.drive(lambda s: s.session_state is SessionState.ACTIVE)
@@ -148,11 +135,6 @@ async def test_an_unanswered_post_is_resolved_and_the_trader_agrees_with_the_ven
     assert ours == venue_live
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "venue gap: sim clob_rest.post_orders never calls faults.take_user_first() (only post_order does), "
-    "and the trader posts its quotes through POST /orders, so the 'user events before the REST answer' "
-    "race (reference C.3 Race) cannot be exercised against the trader; flush(user_first=...) belongs "
-    "in post_orders as well"))
 async def test_user_events_ahead_of_the_rest_answer_leave_no_unknown_order(
         session: Session, venue: PolymarketVenue, mm: TraderAccount) -> None:
     await venue.apply_fault(Fault(kind="user_first", count=4))  # the first posts: the socket wins the race

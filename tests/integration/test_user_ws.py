@@ -197,3 +197,14 @@ async def test_one_trade_filling_two_of_our_orders_and_someone_elses_gives_our_t
     trade = await feed.inbox.take(UserTradeEvent)
     assert sorted((f.order_id, f.size_e6, f.role) for f in trade.fills) == sorted(
         [(first.order_id, 5_000_000, TradeRole.MAKER), (second.order_id, 6_000_000, TradeRole.MAKER)])
+
+
+async def test_our_marketable_buy_is_reported_on_the_user_channel(
+        feed: UserFeed, mm: TraderAccount, eoa: TraderAccount, market: MarketInfo) -> None:
+    await eoa.rest.place_orders([eoa.order(market, token=Token.DOWN, price_e4=4300, size_e6=20_000_000)])
+    ours = fak(mm, market, price_e4=5700, size_e6=3_330_000)
+    [result] = await mm.rest.place_orders([ours])
+    assert isinstance(result, Ok), result
+    placed = await feed.inbox.take(UserOrderEvent, lambda e: e.order_id == ours.order_id)
+    assert placed.kind is OrderEventKind.PLACEMENT and placed.side is Side.BUY
+    assert feed.client.translator.counts["malformed_message"] == 0

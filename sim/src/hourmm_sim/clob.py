@@ -142,7 +142,8 @@ class Clob:
         market = self.markets[market_id]
         order = RestingOrder(
             order_id=req.order_id, owner=req.owner, holder=req.holder, maker_address=req.maker_address,
-            market=market_id, token=token, side=req.side, price_u=req.price_u, size_u=req.size_u,
+            market=market_id, token=token, side=req.side, price_u=_limit_price_u(req, market.tick_u),
+            size_u=req.size_u,
             order_type=req.order_type, expiration_s=req.expiration_s, created_ms=now_ms,
         )
         book = market.book
@@ -210,7 +211,13 @@ class Clob:
         if req.order_id in self.orders:
             return 400, f"order {req.order_id} is invalid. Duplicated."
         tick = market.tick_u
-        if req.price_u % tick or not tick <= req.price_u <= ONE - tick:
+        if req.order_type in ("FAK", "FOK"):
+            # Market orders follow market-order precision (pUSD to cents, shares to the tick's amount
+            # decimals), so their implied price is a worst price near, not on, the grid.
+            bad_price = not 0 < req.price_u < ONE
+        else:
+            bad_price = req.price_u % tick != 0 or not tick <= req.price_u <= ONE - tick
+        if bad_price:
             return 400, (f"order {req.order_id} is invalid. Price ({fmt_units(req.price_u)}) breaks minimum "
                          f"tick size rule: {fmt_tick(tick)}")
         if req.order_type == "GTD" and req.expiration_s * 1000 < now_ms + self.config.gtd_margin_ms:
@@ -530,3 +537,12 @@ class Clob:
     def drain(self) -> list[VenueEvent]:
         out, self.events = self.events, []
         return out
+
+
+def _limit_price_u(req: OrderRequest, tick_u: int) -> int:
+    """The order's limit on the tick grid: a market order's off-grid implied price rounds to the
+    nearest tick (inside [tick, 1 - tick]), as the venue reports it on the user channel."""
+    if req.order_type not in ("FAK", "FOK") or req.price_u % tick_u == 0:
+        return req.price_u
+    nearest = (req.price_u + tick_u // 2) // tick_u * tick_u
+    return min(max(nearest, tick_u), ONE - tick_u)

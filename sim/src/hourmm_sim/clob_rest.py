@@ -299,7 +299,7 @@ class ClobRest:
                 answer = {"success": False, "errorMsg": answer["error"], "orderID": "", "status": "",
                           "makingAmount": "", "takingAmount": "", "transactionsHashes": [], "tradeIDs": []}
             out.append(answer)
-        await self.v.flush()
+        await self.v.flush(user_first=self.v.faults.take_user_first())
         return await self._fault_answer(fault) if fault is not None else _json(out)
 
     async def _cancel(self, request: web.Request, ids_of: Any) -> web.Response:

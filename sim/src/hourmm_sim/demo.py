@@ -517,6 +517,14 @@ async def ledger_check(stack: Stack, settle_s: float = 20.0) -> tuple[bool, str,
 
 
 async def run_demo(*, scenario: Path, hours: int, speed: float, out_dir: Path, tail_ms: int = 3 * MINUTE_MS) -> int:
+    # Ctrl-C or SIGTERM cancels the run, so that leaving `Stack` stops every child (they run in
+    # their own sessions and do not get the terminal's signals). Set explicitly: a shell may have
+    # started us with SIGINT ignored.
+    task = asyncio.current_task()
+    assert task is not None
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, task.cancel)
     wall_start = time.monotonic()
     scenario_file, sim_start, first_hour = derive_scenario(scenario, out_dir / "scenario.json", hours=hours,
                                                            speed=speed)
@@ -591,7 +599,7 @@ def main(argv: list[str] | None = None) -> int:
     except StartupError as exc:
         print(f"\ndemo: {exc}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, asyncio.CancelledError):
         print("\ndemo: interrupted; processes stopped", file=sys.stderr)
         return 130
 

@@ -42,7 +42,7 @@ from polymarket_trader.core.events import (
 from polymarket_trader.core.order_manager import OrderManager
 from polymarket_trader.core.risk import RiskEngine
 from polymarket_trader.core.state import CanonicalState
-from polymarket_trader.core.strategy import OpportunisticQuoteStrategy
+from polymarket_trader.core.strategy import STRATEGIES
 from polymarket_trader.decision_loop import DecisionLoop
 from polymarket_trader.executor import Executor, ShadowExecutor
 from polymarket_trader.gamma_client import GammaClient
@@ -138,7 +138,7 @@ class ContainerBApp:
         d = cfg.decision
         self.decision_loop = DecisionLoop(
             state_provider=lambda: self.reducer.view, snapshot_provider=lambda: self.poller.latest,
-            risk=RiskEngine(d), strategy=OpportunisticQuoteStrategy(cfg.strategy, d), order_manager=OrderManager(d),
+            risk=RiskEngine(d), strategy=STRATEGIES[cfg.strategy.name](cfg.strategy, d), order_manager=OrderManager(d),
             executor=self.executor, clock=clock, params=d, recorder=self.journal.record_decision)
         self.control_plane = ControlPlaneServer(
             bind_host=cfg.control_host, port=cfg.control_port, token=cfg.control_token.reveal(), out=inbox,

@@ -35,7 +35,7 @@ from hourmm_common.config import EnvReader, Secret
 from hourmm_common.enums import RunMode
 from polymarket_trader.core.params import DecisionParams, ReducerParams, RiskLimits, SessionTimers
 from polymarket_trader.core.quote_composer import QuoteParams
-from polymarket_trader.core.strategy import StrategyParams
+from polymarket_trader.core.strategy import STRATEGIES, StrategyParams
 
 S = TypeVar("S", bound=msgspec.Struct)
 
@@ -116,6 +116,8 @@ class BConfig(msgspec.Struct, frozen=True, kw_only=True):
                                           timers=timers)
         strategy = msgspec.structs.replace(read_struct(env, StrategyParams, "HOURMM_STRATEGY_", skip={"quotes"}),
                                            quotes=read_struct(env, QuoteParams, "HOURMM_QUOTE_"))
+        if strategy.name not in STRATEGIES:
+            env.problems.append(f"HOURMM_STRATEGY_NAME={strategy.name!r} must be one of {', '.join(STRATEGIES)}")
         config = cls(
             mode=mode,
             snapshot_url=env.url("SNAPSHOT_URL", "http://127.0.0.1:8080/snapshot/latest", schemes=("http", "https")),

@@ -257,7 +257,9 @@ class ChannelClient:
                 continue
             attempt = 0
             reason = await self._session_loop(ws, sub, reconnect=dropped)
-            if reason != "resubscribe":
+            if reason == "resubscribe":
+                dropped = False  # the drop was reported by this session's WsConnected(reconnect=True)
+            else:
                 dropped = True
                 await self._out.put(WsDisconnected(ts_local_ms=self._clock.now_ms(), channel=self.channel,
                                                    reason=reason))
@@ -384,4 +386,12 @@ class PolymarketMarketWsClient(ChannelClient):
         }).decode()
 
     def translate(self, raw: str, ts_local_ms: int) -> list[Event]:
-        return self.translator.frame_to_events(raw, ts_local_ms)
+        events = self.translator.frame_to_events(raw, ts_local_ms)
+        for ev in events:
+            if type(ev) is TickSizeChangedEvent:
+                # The book is dropped until the next snapshot, and the venue sends one only on
+                # subscribe or after a trade: resubscribe to get it now (reference B.1, B.4).
+                self.counts["tick_change_resubscribes"] += 1
+                self.resubscribe()
+                break
+        return events

@@ -148,7 +148,7 @@ class UserTranslator:
         assert expiration is not None
         return UserOrderEvent(
             ts_local_ms=ts, order_id=msg.id, kind=kind, status=status, token=token,
-            side=Side(_side(msg.side)), price_e4=wire.price_e4(msg.price),
+            side=Side(_side(msg.side)), price_e4=wire.price_e4_nearest(msg.price),
             original_size_e6=wire.size_e6(msg.original_size), size_matched_e6=wire.size_e6(matched),
             expiration_s=int(expiration), ts_exchange_ms=wire.timestamp_ms(msg.timestamp))
 

@@ -13,7 +13,7 @@ as strings (sometimes `".48"`, sometimes bare numbers): `price_e4` / `size_e6` p
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 import msgspec
 
@@ -79,6 +79,21 @@ def _cached(value: Num, digits: int, cache: dict[str, int]) -> int:
 
 def price_e4(value: Num) -> int:
     return _cached(value, 4, _PRICE_CACHE)
+
+
+def price_e4_nearest(value: Num) -> int:
+    """A price rounded to the nearest 1e-4: an order event of a market order reports its implied
+    (worst) price, which may carry more decimals; fills take their prices from trade events."""
+    try:
+        return price_e4(value)
+    except ValueError:
+        try:
+            scaled = Decimal(str(value)).scaleb(4).to_integral_value(rounding=ROUND_HALF_UP)
+        except InvalidOperation as exc:
+            raise ValueError(f"{value!r} is not a decimal number") from exc
+        if not scaled.is_finite() or scaled < 0:
+            raise ValueError(f"{value!r} is not a non-negative price") from None
+        return int(scaled)
 
 
 def size_e6(value: Num) -> int:

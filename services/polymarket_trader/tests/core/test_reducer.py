@@ -278,3 +278,37 @@ def test_balances_are_the_truth_a_discrepancy_is_alerted_and_adopted() -> None:
     assert any(isinstance(e, RaiseAlert) and e.code == "balance_discrepancy" for e in fx)
     p = h.state.positions
     assert (p.usdc_e6, p.up_e6, p.down_e6, p.up_settled_e6) == (5, 7, 0, 7)
+
+
+def test_a_restart_while_a_cancel_all_was_pending_can_still_leave_halt() -> None:
+    h = booted()
+    fx = h.feed(E.WsDisconnected(ts_local_ms=at(2), channel=Channel.USER, reason="drop"))
+    assert h.state.risk_mode is RiskMode.HALT
+    assert h.state.flags.cancel_all_pending is not None  # its answer dies with the process
+    fx = h.feed(E.BootStarted(ts_local_ms=at(3)), E.WsConnected(ts_local_ms=at(3), channel=Channel.USER,
+                                                                   reconnect=False))
+    boot_req = next(e for e in fx if isinstance(e, CancelAll) and e.client_req_id == h.state.boot.cancel_all_req)
+    m = h.state.active_market
+    assert m is not None
+    h.feed(E.CancelAllAckEvent(ts_local_ms=at(3), client_req_id=boot_req.client_req_id, canceled=()),
+           E.OpenOrdersSnapshot(ts_local_ms=at(3), condition_id=m.condition_id, orders=()),
+           E.BalancesSnapshot(ts_local_ms=at(3), usdc_e6=h.state.positions.usdc_e6, up_e6=0, down_e6=0))
+    assert h.state.flags.cancel_all_pending is None
+    h.clock.set(at(4))
+    h.fresh_snapshot(0.5)
+    h.feed(E.ReducerTickEvent(ts_local_ms=at(4), now_ms=at(4)))
+    assert h.state.risk_mode is not RiskMode.HALT
+
+
+def test_a_restarted_pricer_is_followed_but_a_replayed_snapshot_is_not() -> None:
+    h = booted()
+    h.clock.set(at(2))
+    h.feed(E.BinanceSnapshotEvent(ts_local_ms=at(2), snapshot=a_snapshot(0.6, now_ms=at(2), seq=500)))
+    assert h.state.health.snapshot_seq == 500
+    # The same (or an older) snapshot again: dropped.
+    h.feed(E.BinanceSnapshotEvent(ts_local_ms=at(2) + 5, snapshot=a_snapshot(0.7, now_ms=at(2), seq=499)))
+    assert (h.state.health.snapshot_seq, h.state.health.p_yes_fair) == (500, 0.6)
+    # The pricer restarted: its seq began again while its clock moved on.
+    h.feed(E.BinanceSnapshotEvent(ts_local_ms=at(3), snapshot=a_snapshot(0.4, now_ms=at(3), seq=1)))
+    assert (h.state.health.snapshot_seq, h.state.health.p_yes_fair) == (1, 0.4)
+    assert h.state.anomalies["snapshot_source_restarted"] == 1

@@ -87,3 +87,10 @@ def test_the_documented_env_example_loads_once_a_token_is_filled_in() -> None:
             env[name.strip()] = value.strip()
     config, _ = BConfig.from_env(env | {"CONTROL_TOKEN": "t" * 32})
     assert config.mode is RunMode.SHADOW and config.credentials is None
+
+
+def test_the_strategy_is_chosen_by_name() -> None:
+    config, _ = BConfig.from_env(PAPER | {"HOURMM_STRATEGY_NAME": "directional_taker"})
+    assert config.strategy.name == "directional_taker"
+    with pytest.raises(ConfigError, match="HOURMM_STRATEGY_NAME='martingale' must be one of"):
+        BConfig.from_env(PAPER | {"HOURMM_STRATEGY_NAME": "martingale"})

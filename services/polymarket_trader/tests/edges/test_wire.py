@@ -57,3 +57,13 @@ def test_arbitrary_shaped_objects_never_crash(obj: dict[str, object]) -> None:
     raw = msgspec.json.encode(obj)
     MarketTranslator().frame_to_events(raw, 1)
     UserTranslator(funder="0xabc", api_key="k").frame_to_events(raw, 1)
+
+
+def test_order_event_prices_with_more_than_four_decimals_round_to_the_nearest_e4() -> None:
+    # A marketable order's implied (worst) price, as the venue reports it on the user channel.
+    assert wire.price_e4_nearest("0.570015") == 5700
+    assert wire.price_e4_nearest("0.57005") == 5701
+    assert wire.price_e4_nearest("0.5") == 5000
+    for bad in ("abc", "-0.1", "nan"):
+        with pytest.raises(ValueError):
+            wire.price_e4_nearest(bad)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import msgspec
 
-from polymarket_trader.core.effects import Effect, RaiseAlert
+from polymarket_trader.core.effects import Effect, QueryBalances, RaiseAlert
 from polymarket_trader.core.events import (
     PRICE_SCALE,
     FeeSchedule,
@@ -65,6 +65,9 @@ def apply_trade(state: CanonicalState, ev: UserTradeEvent, effects: list[Effect]
             state = count_anomaly(state, "trade_report_after_failed")
         else:
             state = _advance(state, key, rec, ev.status)
+    if state.balances_deferred and not state.has_unmined_fills():
+        state = replace(state, balances_deferred=False)
+        effects.append(QueryBalances(reason="fills_settled_after_deferred_balances"))
     return state
 
 

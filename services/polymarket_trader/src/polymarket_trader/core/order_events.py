@@ -134,6 +134,11 @@ def on_cancel_all_ack(state: CanonicalState, ev: CancelAllAckEvent, effects: lis
             effects.append(QueryOpenOrders(condition_id=state.active_market.condition_id, reason="after_cancel_all"))
     if ev.client_req_id == state.boot.cancel_all_req:
         state = replace(state, boot=replace(state.boot, cancel_all_done=True))
+        if state.flags.cancel_all_pending is not None:
+            # A cancel-all sent before a restart is never answered to this process; the boot's
+            # cancel-all (every market) covers it, so the HALT it guards may lift after this ack.
+            state = replace(state, flags=replace(state.flags, cancel_all_pending=None,
+                                                 cancel_all_acked_ms=ev.ts_local_ms))
     return state
 
 
@@ -223,7 +228,19 @@ def on_open_orders(state: CanonicalState, ev: OpenOrdersSnapshot, effects: list[
 
 
 def on_balances(state: CanonicalState, ev: BalancesSnapshot, effects: list[Effect]) -> CanonicalState:
-    """The venue's ledger is the truth: record any discrepancy as an alert and adopt its numbers."""
+    """The venue's ledger is the truth: record any discrepancy as an alert and adopt its numbers.
+
+    Except while some of our fills are matched but not mined: the venue (like the chain) does not
+    show them yet, and adopting its numbers would lose them for good (fills count once). Then the
+    read is deferred and repeated when the last of them settles (see `fills.apply_trade`).
+    """
+    if state.has_unmined_fills():
+        effects.append(RaiseAlert(code="balances_deferred", detail="fills matched but not yet mined",
+                                  severity="info"))
+        state = replace(state, balances_deferred=True)
+        if state.boot.condition_id and ev.condition_id in (None, state.boot.condition_id):
+            state = replace(state, boot=replace(state.boot, balances_done=True))
+        return state
     pos = state.positions
     ours = (pos.usdc_e6, pos.up_e6, pos.down_e6)
     venue = (ev.usdc_e6, ev.up_e6, ev.down_e6)
@@ -233,7 +250,8 @@ def on_balances(state: CanonicalState, ev: BalancesSnapshot, effects: list[Effec
                                   severity="info" if booting else "warning"))
     pos = replace(pos, usdc_e6=ev.usdc_e6, up_e6=ev.up_e6, down_e6=ev.down_e6, up_settled_e6=ev.up_e6,
                   down_settled_e6=ev.down_e6)
-    state = replace(state, positions=pos, timestamps=replace(state.timestamps, last_reconcile_ms=ev.ts_local_ms))
+    state = replace(state, positions=pos, balances_deferred=False,
+                    timestamps=replace(state.timestamps, last_reconcile_ms=ev.ts_local_ms))
     if state.boot.condition_id and ev.condition_id in (None, state.boot.condition_id):
         state = replace(state, boot=replace(state.boot, balances_done=True))
     return state

@@ -42,6 +42,9 @@ class ReducerParams(msgspec.Struct, frozen=True, kw_only=True):
     rest_error_threshold: int = 5  # this many REST failures within the window -> HALT
     auto_resume: bool = True  # leave HALT on its own once the cause is resolved and stable
     max_closed_orders: int = 4_096  # closed orders kept fillable (pruned oldest first at roll)
+    # After a user-socket gap, backfill trades from this long before the drop was noticed: the socket
+    # may have been silent a whole staleness window (30 s + a ping) first. Fills dedupe, so over-reach is free.
+    user_backfill_lookback_ms: int = 45_000
 
 
 def cutoff_ms(hour_end_ms: int, timers: SessionTimers) -> int:

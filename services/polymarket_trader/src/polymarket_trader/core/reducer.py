@@ -155,13 +155,16 @@ def _apply(state: CanonicalState, event: Event, fx: list[Effect]) -> CanonicalSt
 def _on_snapshot(state: CanonicalState, event: BinanceSnapshotEvent) -> CanonicalState:
     s = event.snapshot
     if s.seq <= state.health.snapshot_seq:
-        return count_anomaly(state, "snapshot_not_newer")
+        if s.ts_local_ms <= state.health.snapshot_published_ms:
+            return count_anomaly(state, "snapshot_not_newer")
+        state = count_anomaly(state, "snapshot_source_restarted")  # seq began again, its clock moved on
     market = state.active_market
     if market is not None and s.hour_start_ts_ms != market.hour_start_ms:
         problem = "snapshot_for_another_hour"  # the pricer has not rolled yet (or has rolled first)
     else:
         problem = "stale_snapshot" if s.stale else ("no_fair_value" if s.p_yes_fair is None else "")
     health = replace(state.health, binance_stale=bool(problem), snapshot_problem=problem, snapshot_seq=s.seq,
+                     snapshot_published_ms=s.ts_local_ms,
                      snapshot_age_ms=s.age_ms, last_snapshot_local_ms=event.ts_local_ms, p_yes_fair=s.p_yes_fair,
                      p_yes_band_lo=s.p_yes_band_lo, p_yes_band_hi=s.p_yes_band_hi)
     state = replace(state, health=health)
@@ -275,7 +278,7 @@ def _on_ws_connected(state: CanonicalState, e: WsConnected, fx: list[Effect]) ->
         state = replace(state, health=replace(h, user_ws_connected=True, user_ws_down_since_ms=None))
         if e.reconnect and state.active_market is not None:
             # Fills may have happened while we were deaf: backfill them.
-            after = down_since if down_since is not None else e.ts_local_ms
+            after = max(0, (down_since if down_since is not None else e.ts_local_ms) - state.params.user_backfill_lookback_ms)
             fx.append(QueryTrades(condition_id=state.active_market.condition_id, after_ms=after, reason="user_ws_gap"))
     else:
         state = replace(state, health=replace(h, market_ws_connected=True))

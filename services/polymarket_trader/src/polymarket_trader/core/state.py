@@ -94,6 +94,7 @@ class MarketView(msgspec.Struct, frozen=True, kw_only=True):
 class HealthState(msgspec.Struct, frozen=True, kw_only=True):
     binance_stale: bool = True
     snapshot_seq: int = -1
+    snapshot_published_ms: int = 0  # the pricer's publish time of that snapshot (detects its restarts)
     snapshot_age_ms: int = 0
     last_snapshot_local_ms: int | None = None
     p_yes_fair: float | None = None
@@ -175,6 +176,9 @@ class CanonicalState(msgspec.Struct, frozen=True, kw_only=True):
     anomalies: Mapping[str, int] = msgspec.field(default_factory=FrozenMap)
     settling: tuple[SettlingPosition, ...] = ()
     recent_client_req_ids: tuple[str, ...] = ()  # the last submits, so the decision loop sees them land
+    # A balances read arrived while some of our fills were matched but not yet mined: the venue's
+    # balance does not hold them yet, so it was not adopted; re-read once they have all settled.
+    balances_deferred: bool = False
     hour_start_equity_e6: int | None = None
     equity_e6: int | None = None
 
@@ -189,6 +193,10 @@ class CanonicalState(msgspec.Struct, frozen=True, kw_only=True):
         o = self.open_orders.get(order_id)
         return o if o is not None else self.closed_orders.get(order_id)
 
+    def has_unmined_fills(self) -> bool:
+        """Fills counted at MATCHED (or RETRYING) that the venue's balances do not show yet."""
+        return any(f.applied and f.status in _UNMINED for f in self.fills.values())
+
     def working_orders(self) -> tuple[OrderState, ...]:
         return tuple(self.open_orders.values())
 
@@ -197,6 +205,8 @@ class CanonicalState(msgspec.Struct, frozen=True, kw_only=True):
         m = self.active_market
         return None if m is None else (m.up_token_id, m.down_token_id)
 
+
+_UNMINED = frozenset({TradeStatus.MATCHED, TradeStatus.RETRYING})
 
 CanonicalStateView = CanonicalState
 """The spec's name for what the decision loop reads: the same frozen object."""
