@@ -23,7 +23,11 @@ $(STAMP): $(REQS) $(addsuffix /pyproject.toml,$(PKGS))
 	touch $(STAMP)
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -q -n 2 -m "not live and not soak" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q -n 2 --dist loadgroup -m "not live and not soak" $(PYTEST_ARGS)
+
+# Only the end-to-end tests (three real processes per test, on an accelerated clock).
+test-e2e: $(STAMP)
+	$(BIN)/python -m pytest -q -m e2e $(PYTEST_ARGS)
 
 test-live: $(STAMP)
 	RUN_LIVE_TESTS=1 $(BIN)/python -m pytest -q -m live $(PYTEST_ARGS)

@@ -1,7 +1,7 @@
 """The dashboard page in a real browser: headless Chromium driven over the DevTools protocol.
 
-Given a small aiohttp server on 127.0.0.1 that serves `DASHBOARD_HTML` at /dashboard and a
-`/status` JSON behind a bearer token, when the page loads, asks for the token (a wrong one is
+Given the trader's real control plane on 127.0.0.1 (port 0) serving the page at /dashboard and a
+`/status` behind its bearer token, when the page loads, asks for the token (a wrong one is
 refused and asked again), and polls, then what it shows matches `/status`, it refreshes when the
 status changes, it never requests anything but the page and /status (no external assets), and a
 screenshot is saved (`dashboard.png` in the test's tmp dir; its path is printed).
@@ -27,8 +27,10 @@ import msgspec
 import pytest
 from aiohttp import web
 
+from hourmm_common.clock import ManualClock
 from polymarket_trader.control_plane import (
     BboView,
+    ControlPlaneServer,
     FairView,
     FillView,
     MarketStatusView,
@@ -83,45 +85,36 @@ def a_status(**overrides: Any) -> StatusView:
 
 
 class StatusServer:
-    """Serves the page and a mutable /status; records every path the browser asked for."""
+    """The trader's real control plane (its own `/dashboard` route and bearer token) with a
+    `/status` the test changes; it records every path the browser asks for."""
 
     def __init__(self) -> None:
         self.status = a_status()
         self.paths: list[str] = []
-        self.refused = 0
+        self.plane = ControlPlaneServer(
+            bind_host="127.0.0.1", port=0, token=TOKEN, out=asyncio.Queue(), clock=ManualClock(0),
+            status=lambda: self.status, health=lambda: (True, {}), metrics=lambda: b"")
+        self.plane.app.middlewares.append(self._record)
 
-    async def dashboard(self, request: web.Request) -> web.Response:
+    @web.middleware
+    async def _record(self, request: web.Request, handler: Any) -> web.StreamResponse:
         self.paths.append(request.path)
-        return await handle_dashboard(request)
+        response: web.StreamResponse = await handler(request)
+        return response
 
-    async def status_json(self, request: web.Request) -> web.Response:
-        self.paths.append(request.path)
-        if request.headers.get("Authorization") != f"Bearer {TOKEN}":
-            self.refused += 1
-            return web.json_response({"error": "unauthorized"}, status=401)
-        return web.Response(body=msgspec.json.encode(self.status), content_type="application/json")
-
-    async def other(self, request: web.Request) -> web.Response:
-        self.paths.append(request.path)
-        return web.Response(status=404)
+    @property
+    def refused(self) -> int:
+        return self.plane.counts["unauthorized"]
 
 
 @pytest.fixture
 async def server() -> AsyncIterator[tuple[StatusServer, str]]:
     state = StatusServer()
-    app = web.Application()
-    app.router.add_get("/dashboard", state.dashboard)
-    app.router.add_get("/status", state.status_json)
-    app.router.add_route("*", "/{tail:.*}", state.other)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = runner.addresses[0][1]
+    await state.plane.start()
     try:
-        yield state, f"http://127.0.0.1:{port}"
+        yield state, f"http://127.0.0.1:{state.plane.bound_port}"
     finally:
-        await runner.cleanup()
+        await state.plane.stop()
 
 
 class Page:
@@ -289,10 +282,19 @@ async def test_the_dashboard_shows_the_status_and_refreshes(
     assert set(state.paths) == {"/dashboard", "/status"}
 
 
-async def test_the_page_is_served_under_a_policy_that_forbids_other_origins(server: tuple[StatusServer, str]) -> None:
-    _, base = server
-    async with aiohttp.ClientSession() as http, http.get(f"{base}/dashboard") as resp:
-        assert resp.status == 200 and resp.content_type == "text/html"
-        policy = resp.headers["Content-Security-Policy"]
-        assert "default-src 'none'" in policy and "connect-src 'self'" in policy and "form-action 'none'" in policy
-        assert resp.headers["Cache-Control"] == "no-store"
+async def test_handle_dashboard_serves_the_page_under_a_policy_that_forbids_other_origins() -> None:
+    app = web.Application()
+    app.router.add_get("/dashboard", handle_dashboard)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    try:
+        url = f"http://127.0.0.1:{runner.addresses[0][1]}/dashboard"
+        async with aiohttp.ClientSession() as http, http.get(url) as resp:
+            assert resp.status == 200 and resp.content_type == "text/html"
+            assert await resp.text() == DASHBOARD_HTML
+            policy = resp.headers["Content-Security-Policy"]
+            assert "default-src 'none'" in policy and "connect-src 'self'" in policy and "form-action 'none'" in policy
+            assert resp.headers["Cache-Control"] == "no-store"
+    finally:
+        await runner.cleanup()

@@ -40,7 +40,7 @@ from polymarket_trader.core.events import (
 from polymarket_trader.core.orders import OrderStatus
 from polymarket_trader.core.reducer import reduce
 
-pytestmark = [pytest.mark.e2e, pytest.mark.timeout(180)]
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(180), pytest.mark.xdist_group("e2e_processes")]
 
 FAULTS = [
     {"at_s": 60, "kind": "fail_trades", "count": 2},  # "" = the scenario's users: the trader

@@ -37,7 +37,7 @@ from polymarket_trader.core.events import (
 )
 from polymarket_trader.core.reducer import reduce
 
-pytestmark = [pytest.mark.e2e, pytest.mark.timeout(180)]
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(180), pytest.mark.xdist_group("e2e_processes")]
 
 MIN_SIZE_SHARES = 5.0  # the scenario's minimum order size: a smaller net position cannot be traded away
 
@@ -158,6 +158,9 @@ async def test_one_full_hour_from_selection_to_the_roll(tmp_path: Path) -> None:
     before = max(o.size_e6 for o in hour_quotes if o.ts_local_ms < wind)
     during = [o.size_e6 for o in submitted if wind <= o.ts_local_ms < flatten and o.order_type is OrderType.GTD]
     assert all(size < before for size in during[len(during) // 2:]), why
+    # The hour's end: DONE (unless the roll lands first, at the same instant), then the roll.
+    after_end = [s for t, s in timeline if t >= end]
+    assert after_end and after_end[0] in (SessionState.DONE, SessionState.ACTIVE, SessionState.BOOT_SYNC), why
     rolls = [ev for ev in run.of(SessionRolloverEvent) if ev.hour_start_ms == end]
     assert rolls, why
     assert run.final_status["market"]["condition_id"] == second["condition_id"], why

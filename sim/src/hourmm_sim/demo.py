@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import ctypes
 import json
 import os
 import secrets
@@ -78,6 +79,12 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def _die_with_parent() -> None:
+    """In the child, before exec (Linux): SIGTERM when the parent dies, even by SIGKILL, so that a
+    killed demo or test never leaves a venue, pricer or trader running (PR_SET_PDEATHSIG)."""
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)
+
+
 class Child:
     """One service process, its output in `<run dir>/<name>.log`."""
 
@@ -94,7 +101,8 @@ class Child:
         with self.log_path.open("ab") as log:
             self.proc = await asyncio.create_subprocess_exec(
                 *self.argv, env=self.env, stdin=asyncio.subprocess.DEVNULL, stdout=log, stderr=log,
-                cwd=str(repo_root()), start_new_session=True)
+                cwd=str(repo_root()), start_new_session=True,
+                preexec_fn=_die_with_parent if sys.platform == "linux" else None)
         self.starts += 1
 
     @property

@@ -1,6 +1,7 @@
 """`ContainerAApp`: builds container A from `AConfig` and runs its tasks in one TaskGroup.
 
-Tasks: the websocket client (ingest), the fixed-rate snapshot publisher, the open backfiller,
+Tasks: the websocket client (ingest), the fixed-rate snapshot publisher (and, with
+`SNAPSHOT_PUBLISH_ON_EVENT`, its deferred publishes for events inside the rate cap), the open backfiller,
 the warm start (once), and the HTTP server. Expected faults are retried inside the edge that
 meets them; anything else is a bug: it escapes the TaskGroup, the process exits non-zero and the
 supervisor restarts it into this same boot path. `stop()` (SIGTERM) ends every task and closes
@@ -17,6 +18,7 @@ import aiohttp
 
 from binance_pricer.binance_ws import BinanceWsClient
 from binance_pricer.config import AConfig
+from binance_pricer.core.events import BinanceEvent
 from binance_pricer.core.features import FEATURE_ENGINES, FeatureEngine
 from binance_pricer.core.health import FeedStatus, HealthTracker
 from binance_pricer.core.hour_context import HourContextBuilder
@@ -77,6 +79,13 @@ class ContainerAApp:
             warm=self.features.ready,
         )
 
+    def _on_event(self, ev: BinanceEvent) -> None:
+        """The websocket sink: ingest, then let the publisher publish on the event if so configured."""
+        self.ingest.on_event(ev)
+        publisher = self.publisher
+        if publisher is not None and publisher.publish_on_event:
+            publisher.on_ingested()
+
     def stop(self) -> None:
         self._stop.set()
 
@@ -87,7 +96,7 @@ class ContainerAApp:
             self.rest = BinanceRestClient(self.session, cfg.binance_rest_url, self.clock)
             self.binance = BinanceWsClient(
                 session=self.session, base_url=cfg.binance_ws_url, symbol=cfg.symbol, clock=self.clock,
-                sink=self.ingest.on_event, max_connection_ms=cfg.max_connection_ms,
+                sink=self._on_event, max_connection_ms=cfg.max_connection_ms,
             )
             self.backfiller = OpenBackfiller(
                 rest=self.rest, hours=self.hour_ctx, clock=self.clock, symbol=cfg.symbol,
@@ -96,6 +105,8 @@ class ContainerAApp:
             self.publisher = SnapshotPublisher(
                 builder=self.builder, store=self.store, clock=self.clock,
                 publish_hz=cfg.snapshot_publish_hz, feed_status=self.feed_status,
+                publish_on_event=cfg.snapshot_publish_on_event,
+                min_publish_interval_ms=cfg.snapshot_min_publish_interval_ms,
             )
             registry = make_registry(PricerCollector(
                 ws=self.binance, ingest=self.ingest, publisher=self.publisher, rest=self.rest,
@@ -127,6 +138,8 @@ class ContainerAApp:
                 tg.create_task(self.publisher.run(), name="snapshot_publisher"),
                 tg.create_task(self.backfiller.run(), name="open_backfill"),
             ]
+            if self.config.snapshot_publish_on_event:
+                tasks.append(tg.create_task(self.publisher.run_deferred(), name="snapshot_publisher_deferred"))
             if self.config.warm_start_minutes > 0:
                 tasks.append(tg.create_task(self._warm_start(), name="warm_start"))
             await self._stop.wait()

@@ -3,7 +3,7 @@
 `load_config(environ)` collects every problem into one `ConfigError` naming each bad variable.
 Nothing else in the service reads `os.environ`. Operator variables (README): `BINANCE_WS_URL`,
 `BINANCE_REST_URL`, `SYMBOL`, `HTTP_HOST`, `HTTP_PORT`, `STALE_THRESHOLD_MS`,
-`SNAPSHOT_PUBLISH_HZ`, `LOG_LEVEL`; model choice under `PRICER_*` (unknown `PRICER_*` names are
+`SNAPSHOT_PUBLISH_HZ`, `SNAPSHOT_PUBLISH_ON_EVENT`, `SNAPSHOT_MIN_PUBLISH_INTERVAL_MS`, `LOG_LEVEL`; model choice under `PRICER_*` (unknown `PRICER_*` names are
 rejected as typos); the shared `HOURMM_CLOCK_*` variables pick scenario time for the demo.
 """
 
@@ -31,6 +31,8 @@ class AConfig(msgspec.Struct, frozen=True, kw_only=True):
     http_port: int = 8080
     stale_threshold_ms: int = 3_000
     snapshot_publish_hz: float = 50.0
+    snapshot_publish_on_event: bool = False
+    snapshot_min_publish_interval_ms: int = 1
     log_level: str = "INFO"
     feature_engine: str = "default"
     pricer: str = "term_blend"
@@ -63,6 +65,9 @@ def load_config(environ: Mapping[str, str]) -> tuple[AConfig, Clock]:
         http_port=env.integer("HTTP_PORT", d.http_port, lo=0, hi=65_535),
         stale_threshold_ms=env.integer("STALE_THRESHOLD_MS", d.stale_threshold_ms, lo=100, hi=600_000),
         snapshot_publish_hz=env.number("SNAPSHOT_PUBLISH_HZ", d.snapshot_publish_hz, lo=0.1, hi=1_000.0),
+        snapshot_publish_on_event=env.flag("SNAPSHOT_PUBLISH_ON_EVENT", d.snapshot_publish_on_event),
+        snapshot_min_publish_interval_ms=env.integer("SNAPSHOT_MIN_PUBLISH_INTERVAL_MS",
+                                                     d.snapshot_min_publish_interval_ms, lo=0, hi=1_000),
         log_level=env.text("LOG_LEVEL", d.log_level, choices=_LOG_LEVELS),
         feature_engine=env.text("PRICER_FEATURE_ENGINE", d.feature_engine, choices=sorted(FEATURE_ENGINES)),
         pricer=env.text("PRICER_MODEL", d.pricer, choices=sorted(PRICERS)),

@@ -1,16 +1,22 @@
 """Binance spot wire shapes, exactly as the venue sends them, and their translation to events.
 
 In: the raw bytes of one combined-stream frame (`{"stream": "btcusdt@trade", "data": {...}}`) or
-one REST `/api/v3/klines` body. Out: `core.events` values. Decoders are built once at import;
-the frame is decoded in two steps (envelope with the payload kept raw, then the payload by its
-stream kind), which is faster than one big union and lets an unknown stream be dropped unparsed.
-Defects raise `ParseError` (never anything else); control replies (`{"result":null,"id":1}`)
-decode to None.
+one REST `/api/v3/klines` body. Out: `core.events` values. Decoders are built once at import.
+
+Two paths give the same answers. The fast path decodes a whole trade or bookTicker frame in one
+pass into `_WireFrame`, whose payload holds every field of both shapes as optional (each with the
+same type as in the strict shape), and returns an event only when the strict path would return
+the very same one. Anything else (a missing or null field, a bad price or quantity, a kline, a
+control reply, an unknown stream) goes to the strict two-step path: envelope with the payload kept
+raw, then the payload by its stream kind. That path alone decides every error, so defects raise
+the same `ParseError` (never anything else) and control replies (`{"result":null,"id":1}`) decode
+to None whichever path saw them first.
 """
 
 from __future__ import annotations
 
 import msgspec
+from msgspec import UNSET, UnsetType
 
 from binance_pricer.core.events import BinanceEvent, BookTickerEvent, KlineEvent, TradeEvent
 from hourmm_common.errors import ParseError
@@ -68,6 +74,27 @@ class WireKline(msgspec.Struct, frozen=True):
 
 WireKlineRow = list[int | str | float]
 
+
+class _WireData(msgspec.Struct, frozen=True):
+    """The fields of `WireTrade` and `WireBookTicker` together, UNSET when absent (fast path)."""
+
+    t: int | UnsetType = UNSET
+    p: str | UnsetType = UNSET
+    q: float | UnsetType = UNSET
+    T: int | None | UnsetType = UNSET  # int on a trade; int or null on a bookTicker
+    m: bool | UnsetType = UNSET
+    E: int | UnsetType = UNSET  # unused, but typed as in WireTrade so a bad one fails here too
+    u: int | UnsetType = UNSET
+    b: str | UnsetType = UNSET
+    B: float | UnsetType = UNSET
+    a: str | UnsetType = UNSET
+    A: float | UnsetType = UNSET
+
+
+class _WireFrame(msgspec.Struct, frozen=True):
+    stream: str
+    data: _WireData
+
 _ENVELOPE = msgspec.json.Decoder(WireEnvelope)
 _CONTROL = msgspec.json.Decoder(WireControl)
 # strict=False lets msgspec read Binance's quoted quantities ("0.00120000") as floats.
@@ -75,6 +102,7 @@ _TRADE = msgspec.json.Decoder(WireTrade, strict=False)
 _BOOK = msgspec.json.Decoder(WireBookTicker, strict=False)
 _KLINE = msgspec.json.Decoder(WireKline)
 _KLINE_ROWS = msgspec.json.Decoder(list[WireKlineRow])
+_FRAME = msgspec.json.Decoder(_WireFrame, strict=False)  # same leniency as _TRADE and _BOOK
 
 
 def decimal_to_e8(text: str) -> int:
@@ -111,14 +139,76 @@ def _positive_e8(text: str) -> int:
     return value
 
 
+def _checked_e8(text: str) -> int:
+    """`_positive_e8`, or 0 for a price it rejects (the strict path then raises the error)."""
+    try:
+        return _positive_e8(text)
+    except ValueError:
+        return 0
+
+
 def _quantity(value: float) -> float:
     if not 0.0 <= value < 1e15:  # also rejects NaN, which JSON could not carry onwards
         raise ValueError(f"bad quantity {value!r}")
     return value
 
 
+_KIND_TRADE = 1
+_KIND_BOOK = 2
+_STREAM_KINDS: dict[str, int] = {}  # stream name -> fast-path kind, for the few subscribed streams
+_STREAM_KINDS_MAX = 64
+
+
+def _fast_kind(stream: str) -> int:
+    """`_KIND_TRADE`, `_KIND_BOOK` or 0 (strict path), by the same suffix rule as the strict path."""
+    kind = _STREAM_KINDS.get(stream)
+    if kind is None:
+        suffix = stream.rpartition("@")[2]
+        kind = _KIND_TRADE if suffix == "trade" else _KIND_BOOK if suffix == "bookTicker" else 0
+        if len(_STREAM_KINDS) >= _STREAM_KINDS_MAX:
+            _STREAM_KINDS.clear()
+        _STREAM_KINDS[stream] = kind
+    return kind
+
+
 def decode_frame(raw: bytes | str, ts_local_ms: int) -> BinanceEvent | None:
     """One websocket text frame -> one event (None for a control reply)."""
+    try:
+        frame = _FRAME.decode(raw)
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        return decode_frame_strict(raw, ts_local_ms)
+    kind = _fast_kind(frame.stream)
+    d = frame.data
+    cache = _E8_CACHE
+    if kind == _KIND_TRADE:
+        tid, price, qty, ts, maker = d.t, d.p, d.q, d.T, d.m
+        if (tid is not UNSET and price is not UNSET and qty is not UNSET and ts is not UNSET and ts is not None
+                and maker is not UNSET and 0.0 <= qty < 1e15):
+            e8 = cache.get(price)
+            if e8 is None:
+                e8 = _checked_e8(price)
+            if e8:
+                return TradeEvent(trade_id=tid, price_e8=e8, qty=qty, is_buyer_maker=maker, ts_exchange_ms=ts,
+                                  ts_local_ms=ts_local_ms)
+    elif kind == _KIND_BOOK:
+        uid, bid, bid_qty, ask, ask_qty, ts = d.u, d.b, d.B, d.a, d.A, d.T
+        if (uid is not UNSET and bid is not UNSET and bid_qty is not UNSET and ask is not UNSET
+                and ask_qty is not UNSET and 0.0 <= bid_qty < 1e15 and 0.0 <= ask_qty < 1e15):
+            bid_e8 = cache.get(bid)
+            if bid_e8 is None:
+                bid_e8 = _checked_e8(bid)
+            ask_e8 = cache.get(ask)
+            if ask_e8 is None:
+                ask_e8 = _checked_e8(ask)
+            if bid_e8 and ask_e8:
+                return BookTickerEvent(update_id=uid, bid_e8=bid_e8, bid_qty=bid_qty, ask_e8=ask_e8, ask_qty=ask_qty,
+                                       ts_exchange_ms=None if ts is UNSET else ts, ts_local_ms=ts_local_ms)
+    # A kline, a control reply, a defect or an unknown stream: the strict path decides.
+    return decode_frame_strict(raw, ts_local_ms)
+
+
+def decode_frame_strict(raw: bytes | str, ts_local_ms: int) -> BinanceEvent | None:
+    """The two-step decode: the reference behaviour, and every case the fast path passes on."""
     try:
         env = _ENVELOPE.decode(raw)
     except (msgspec.DecodeError, msgspec.ValidationError) as exc:

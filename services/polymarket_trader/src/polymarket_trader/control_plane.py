@@ -26,7 +26,7 @@ from hourmm_common.hours import hour_id
 from hourmm_common.logs import get_logger
 from polymarket_trader.core.events import ControlCommandEvent, ControlKind, Event, LimitsUpdate
 from polymarket_trader.core.state import CanonicalState
-from polymarket_trader.dashboard import DASHBOARD_HTML
+from polymarket_trader.dashboard import handle_dashboard
 
 MAX_BODY = 16_384
 _ENC = msgspec.json.Encoder()
@@ -264,7 +264,7 @@ class ControlPlaneServer:
         self.app.router.add_get("/status", self._get_status)
         self.app.router.add_get("/health", self._get_health)
         self.app.router.add_get("/metrics", self._get_metrics)
-        self.app.router.add_get("/dashboard", self._get_dashboard)
+        self.app.router.add_get("/dashboard", handle_dashboard)
         self.counts: dict[str, int] = {"accepted": 0, "rejected": 0, "unauthorized": 0}
         self._log = get_logger("control_plane")
 
@@ -316,10 +316,6 @@ class ControlPlaneServer:
     async def _get_health(self, request: web.Request) -> web.Response:
         ok, detail = self._health()
         return _json({"ok": ok, **detail}, 200 if ok else 503)
-
-    async def _get_dashboard(self, request: web.Request) -> web.Response:
-        return web.Response(text=DASHBOARD_HTML, content_type="text/html",
-                            headers={"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"})
 
     async def _get_metrics(self, request: web.Request) -> web.Response:
         return web.Response(body=self._metrics(), headers={"Content-Type": "text/plain; version=0.0.4"})

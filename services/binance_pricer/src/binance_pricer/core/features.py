@@ -53,72 +53,20 @@ class FeatureEngine(Protocol):
     def reset_for_new_hour(self, ctx: HourContext) -> None: ...
 
 
-class _Ewma:
-    """EWMA of squared one-second returns, with an effective sample count for the band."""
-
-    __slots__ = ("alpha", "decay", "half_life_s", "n_eff_cap", "samples", "var")
-
-    def __init__(self, half_life_s: int) -> None:
-        self.half_life_s = half_life_s
-        self.decay: float = math.exp(-math.log(2.0) / half_life_s)
-        self.alpha = 1.0 - self.decay
-        self.n_eff_cap = (2.0 - self.alpha) / self.alpha
-        self.var: float | None = None
-        self.samples = 0.0  # observations seen, weighted as independent samples
-
-    def push(self, r2: float) -> None:
-        self.var = r2 if self.var is None else self.var + self.alpha * (r2 - self.var)
-        self.samples += 1.0
-
-    def push_zeros(self, k: int) -> None:
-        if self.var is not None:
-            self.var *= math.exp(k * math.log(self.decay))
-        self.samples += k
-
-    def push_minute(self, r2_per_s: float) -> None:
-        """One 1-minute return as 60 seconds of equal variance (one observation, not 60)."""
-        d60 = math.exp(MINUTE_S * math.log(self.decay))
-        self.var = r2_per_s if self.var is None else d60 * self.var + (1.0 - d60) * r2_per_s
-        self.samples += 1.0
-
-    @property
-    def n_eff(self) -> float:
-        return min(self.samples, self.n_eff_cap)
-
-
-class _Ring:
-    """Fixed-size ring of floats: `push` one, `fill` k copies (slice writes), `ago(j)` reads back."""
-
-    __slots__ = ("count", "n", "values")
-
-    def __init__(self, n: int) -> None:
-        self.n = n
-        self.values = [0.0] * n
-        self.count = 0  # values ever pushed
-
-    def push(self, v: float) -> None:
-        self.values[self.count % self.n] = v
-        self.count += 1
-
-    def fill(self, v: float, k: int) -> None:
-        n = self.n
-        if k >= n:
-            self.values[:] = [v] * n
-        else:
-            i = self.count % n
-            first = min(k, n - i)
-            self.values[i : i + first] = [v] * first
-            if k > first:
-                self.values[: k - first] = [v] * (k - first)
-        self.count += k
-
-    def ago(self, j: int) -> float:
-        """The value pushed `j` pushes before the latest (0 = the latest); needs j < min(count, n)."""
-        return self.values[(self.count - 1 - j) % self.n]
+_MAX_CACHED_GAP_S = 3_600  # zero-return runs up to an hour reuse their decay factors
 
 
 class DefaultFeatureEngine:
-    """Realised vol over windows, EWMA vol over half-lives, returns over horizons, BBO shape."""
+    """Realised vol over windows, EWMA vol over half-lives, returns over horizons, BBO shape.
+
+    The state is flat on purpose: closing a second is a log, a few float ops and ring writes,
+    with no method calls or allocation in the common case. Two rings of floats, indexed by a
+    running count of closed seconds (slot = count % size): the running total of squared
+    one-second returns after each second (a window's sum is a difference of two slots) and the
+    log price at each second's close. A run of still seconds is one slice fill. All EWMAs see
+    the same observations, so they share one sample count and one "seen a return" flag; the
+    decay over a run of k still seconds is `exp(k * log(decay))`, memoised per k.
+    """
 
     name = "default"
 
@@ -127,122 +75,186 @@ class DefaultFeatureEngine:
         self.params = p
         self._windows = tuple(sorted(set(p.rv_windows_s)))
         self._horizons = tuple(sorted(set(p.return_horizons_s)))
-        # Running total of squared one-second returns, sampled after each second: a window's
-        # sum is a difference of two samples, and a run of still seconds is one slice fill.
+        self._half_lives = tuple(sorted(set(p.ewma_half_lives_s)))
         self._r2_total = 0.0
-        self._cum_r2 = _Ring(max(self._windows) + 1)
-        self._lp = _Ring(max(self._horizons) + 1)  # log price at each second's close
-        self._ewmas = tuple(_Ewma(h) for h in sorted(set(p.ewma_half_lives_s)))
+        self._cum_size = max(self._windows) + 1
+        self._cum = [0.0] * self._cum_size
+        self._cum_count = 0  # seconds ever closed with a return
+        self._lp_size = max(self._horizons) + 1
+        self._lps = [0.0] * self._lp_size
+        self._lp_count = 0
+        decays = [math.exp(-math.log(2.0) / h) for h in self._half_lives]
+        self._log_decays = tuple(math.log(d) for d in decays)
+        self._alphas = tuple(1.0 - d for d in decays)
+        self._n_eff_caps = tuple((2.0 - a) / a for a in self._alphas)
+        self._minute_decays = tuple(math.exp(MINUTE_S * ld) for ld in self._log_decays)
+        self._gap_decays: dict[int, tuple[float, ...]] = {}
+        self._vars = [0.0] * len(self._half_lives)
+        self._has_var = False
+        self._samples = 0.0  # observations seen, weighted as independent samples
+        self._ewma_index = tuple(range(len(self._half_lives)))
         self._sec = -1  # current (open) second
         self._lp_last_close: float | None = None
-        self._price = 0.0
+        # The sampled price is read only when a second closes: an update just keeps its source,
+        # the latest BBO (its mid) or, before any BBO, the latest trade price.
+        self._book: BookTickerEvent | None = None
+        self._trade_e8 = 0
         self._has_price = False
-        self._has_book = False
-        self._bid = self._ask = 0.0
-        self._bid_qty = self._ask_qty = 0.0
         self._warm = False
-        names = [f"rv_{w}s" for w in self._windows]
-        for e in self._ewmas:
-            names += [f"ewma_vol_{e.half_life_s}s", f"ewma_n_eff_{e.half_life_s}s"]
-        names += [f"ret_{h}s" for h in self._horizons]
+        self._rv_keys = tuple((w, f"rv_{w}s") for w in self._windows)
+        self._ewma_keys = tuple((i, f"ewma_vol_{h}s", f"ewma_n_eff_{h}s") for i, h in enumerate(self._half_lives))
+        self._ret_keys = tuple((h, f"ret_{h}s") for h in self._horizons)
+        names = [k for _, k in self._rv_keys]
+        for _, vol_key, n_key in self._ewma_keys:
+            names += [vol_key, n_key]
+        names += [k for _, k in self._ret_keys]
         names += ["spread_bps", "book_imbalance", "live_seconds", "warm_started"]
         self.feature_names = tuple(names)
 
     @property
     def ready(self) -> bool:
-        return any(e.samples >= self.params.min_samples for e in self._ewmas)
+        return bool(self._half_lives) and self._samples >= self.params.min_samples
 
     # -- hot path ---------------------------------------------------------------------------
 
     def update(self, event: BinanceEvent) -> None:
         if type(event) is BookTickerEvent:
-            self._bid = event.bid_e8 / PRICE_SCALE
-            self._ask = event.ask_e8 / PRICE_SCALE
-            self._bid_qty = event.bid_qty
-            self._ask_qty = event.ask_qty
-            self._has_book = True
-            price = 0.5 * (self._bid + self._ask)
+            sec = event.ts_local_ms // 1000
+            if sec > self._sec:
+                if self._has_price:
+                    self._close_seconds(sec - self._sec)
+                self._sec = sec
+            self._book = event
+            self._has_price = True
         elif type(event) is TradeEvent:
-            if self._has_book:
-                # The mid drives the sampled price; a trade alone does not move it.
-                self._tick(event.ts_local_ms)
-                return
-            price = event.price_e8 / PRICE_SCALE
-        else:
-            return
-        self._tick(event.ts_local_ms)
-        self._price = price
-        self._has_price = True
+            sec = event.ts_local_ms // 1000
+            if sec > self._sec:
+                if self._has_price:
+                    self._close_seconds(sec - self._sec)
+                self._sec = sec
+            if self._book is None:
+                # Until a BBO exists the last trade is the sampled price; after, the mid is.
+                self._trade_e8 = event.price_e8
+                self._has_price = True
 
-    def _tick(self, ts_ms: int) -> None:
-        sec = ts_ms // 1000
-        if sec > self._sec:
-            if self._has_price:
-                self._close_seconds(sec - self._sec)
-            self._sec = sec
+    def _current_price(self) -> float:
+        book = self._book
+        if book is None:
+            return self._trade_e8 / PRICE_SCALE
+        return 0.5 * (book.bid_e8 / PRICE_SCALE + book.ask_e8 / PRICE_SCALE)
 
     def _close_seconds(self, elapsed: int) -> None:
         """Close the current second (its return) and `elapsed - 1` empty seconds (zero returns)."""
-        lp = math.log(self._price)
+        lp = math.log(self._current_price())
         prev = self._lp_last_close
         self._lp_last_close = lp
-        gap = elapsed - 1
         if prev is not None:
             r = lp - prev
             r2 = r * r
-            self._r2_total += r2
-            self._cum_r2.push(self._r2_total)
-            for e in self._ewmas:
-                e.push(r2)
+            total = self._r2_total = self._r2_total + r2
+            _ring_fill(self._cum, self._cum_count, total, elapsed)
+            self._cum_count += elapsed
+            vs = self._vars
+            if self._has_var:
+                alphas = self._alphas
+                for i in self._ewma_index:
+                    v = vs[i]
+                    vs[i] = v + alphas[i] * (r2 - v)
+            else:
+                vs[:] = [r2] * len(vs)
+                self._has_var = True
+            self._samples += 1.0
+            gap = elapsed - 1
             if gap > 0:
-                for e in self._ewmas:
-                    e.push_zeros(gap)
-                self._cum_r2.fill(self._r2_total, gap)
-        self._lp.fill(lp, elapsed if prev is not None else 1)
+                factors = self._gap_decays.get(gap) or self._gap_decay(gap)
+                for i in self._ewma_index:
+                    vs[i] *= factors[i]
+                self._samples += gap
+        else:
+            elapsed = 1
+        _ring_fill(self._lps, self._lp_count, lp, elapsed)
+        self._lp_count += elapsed
+
+    def _gap_decay(self, gap: int) -> tuple[float, ...]:
+        """Each EWMA's decay over `gap` zero returns (memoised for gaps up to an hour)."""
+        factors = tuple(math.exp(gap * ld) for ld in self._log_decays)
+        if gap <= _MAX_CACHED_GAP_S:
+            self._gap_decays[gap] = factors
+        return factors
 
     # -- boot -------------------------------------------------------------------------------
 
     def warm_start(self, minute_closes: Sequence[float]) -> None:
         """Seed the EWMA variances from recent 1-minute closes (oldest first)."""
+        vs = self._vars
         for a, b in zip(minute_closes, minute_closes[1:], strict=False):
             if a > 0 and b > 0:
                 r = math.log(b / a)
-                for e in self._ewmas:
-                    e.push_minute(r * r / MINUTE_S)
+                r2_per_s = r * r / MINUTE_S
+                # One 1-minute return as 60 seconds of equal variance (one observation, not 60).
+                if self._has_var:
+                    for i, d60 in enumerate(self._minute_decays):
+                        vs[i] = d60 * vs[i] + (1.0 - d60) * r2_per_s
+                else:
+                    vs[:] = [r2_per_s] * len(vs)
+                    self._has_var = True
+                self._samples += 1.0
         self._warm = self._warm or len(minute_closes) > 1
 
     # -- publish ----------------------------------------------------------------------------
 
     def snapshot(self, ctx: HourContext) -> dict[str, float]:
         out: dict[str, float] = {}
-        cum = self._cum_r2
-        seen = cum.count
-        for w in self._windows:
+        seen = self._cum_count
+        cum = self._cum
+        size = self._cum_size
+        total = self._r2_total
+        for w, key in self._rv_keys:
             n = min(w, seen)
             if n > 0:
-                before = cum.ago(w) if seen > w else 0.0
-                out[f"rv_{w}s"] = math.sqrt(max(self._r2_total - before, 0.0) / n)
-        for e in self._ewmas:
-            if e.var is not None:
-                out[f"ewma_vol_{e.half_life_s}s"] = math.sqrt(max(e.var, 0.0))
-                out[f"ewma_n_eff_{e.half_life_s}s"] = e.n_eff
+                before = cum[(seen - 1 - w) % size] if seen > w else 0.0
+                out[key] = math.sqrt(max(total - before, 0.0) / n)
+        if self._has_var:
+            samples = self._samples
+            for i, vol_key, n_key in self._ewma_keys:
+                out[vol_key] = math.sqrt(max(self._vars[i], 0.0))
+                out[n_key] = min(samples, self._n_eff_caps[i])
         if self._lp_last_close is not None and self._has_price:
-            lp_now = math.log(self._price)
-            for h in self._horizons:
-                if self._lp.count > h:
-                    out[f"ret_{h}s"] = lp_now - self._lp.ago(h)
-        if self._has_book and self._ask > 0:
-            mid = 0.5 * (self._bid + self._ask)
-            out["spread_bps"] = (self._ask - self._bid) / mid * 1e4
-            depth = self._bid_qty + self._ask_qty
+            lp_now = math.log(self._current_price())
+            count = self._lp_count
+            for h, key in self._ret_keys:
+                if count > h:
+                    out[key] = lp_now - self._lps[(count - 1 - h) % self._lp_size]
+        book = self._book
+        if book is not None and book.ask_e8 > 0:
+            bid = book.bid_e8 / PRICE_SCALE
+            ask = book.ask_e8 / PRICE_SCALE
+            mid = 0.5 * (bid + ask)
+            out["spread_bps"] = (ask - bid) / mid * 1e4
+            depth = book.bid_qty + book.ask_qty
             if depth > 0:
-                out["book_imbalance"] = (self._bid_qty - self._ask_qty) / depth
+                out["book_imbalance"] = (book.bid_qty - book.ask_qty) / depth
         out["live_seconds"] = float(seen)
         out["warm_started"] = 1.0 if self._warm else 0.0
         return out
 
     def reset_for_new_hour(self, ctx: HourContext) -> None:
         """Nothing to forget: volatility and returns carry across the hour boundary."""
+
+
+def _ring_fill(values: list[float], count: int, v: float, k: int) -> None:
+    """Write `k` copies of `v` into the ring `values` from slot `count % len(values)` on."""
+    n = len(values)
+    i = count % n
+    if k == 1:
+        values[i] = v
+    elif k >= n:
+        values[:] = [v] * n
+    else:
+        first = min(k, n - i)
+        values[i : i + first] = [v] * first
+        if k > first:
+            values[: k - first] = [v] * (k - first)
 
 
 FEATURE_ENGINES: Mapping[str, Callable[[FeatureParams], FeatureEngine]] = {

@@ -191,12 +191,12 @@ def on_user_order(state: CanonicalState, ev: UserOrderEvent, effects: list[Effec
     elif order.status in WORKING:
         base = order if order.status in (S.PENDING_CANCEL,) else replace(order, status=S.LIVE)
         target = fill_status(base, order.matched_e6)
-    elif ev.kind is OrderEventKind.PLACEMENT:
-        # The placement report of an order its REST answer already closed (a FAK acked MATCHED or
-        # UNMATCHED, a cancel acked first): user events and REST answers race. Stale, not a conflict.
-        return count_anomaly(state, "stale_placement_event")
-    elif ev.status is VenueOrderStatus.LIVE and order.matched_e6 == 0:
-        target = S.LIVE  # a closed order reported resting by an update: not absorbed, an anomaly
+    elif ev.status is VenueOrderStatus.LIVE:
+        # A report written while the order still rested (its placement, or a partial match), delivered
+        # after our REST answer closed it (a FAK acked MATCHED, a cancel acked first): user events and
+        # REST answers race, and user events arrive late. Stale, not a conflict: the open-orders query
+        # after every cancel-all is what proves an order we think closed is still resting.
+        return count_anomaly(put_order(state, order), "stale_order_event")
     else:
         target = S.FILLED if order.size_e6 - order.matched_e6 < DUST_E6 else S.PARTIALLY_FILLED
     return move(state, order, target, ev.ts_local_ms, effects)
