@@ -312,3 +312,18 @@ def test_a_restarted_pricer_is_followed_but_a_replayed_snapshot_is_not() -> None
     h.feed(E.BinanceSnapshotEvent(ts_local_ms=at(3), snapshot=a_snapshot(0.4, now_ms=at(3), seq=1)))
     assert (h.state.health.snapshot_seq, h.state.health.p_yes_fair) == (1, 0.4)
     assert h.state.anomalies["snapshot_source_restarted"] == 1
+
+
+@pytest.mark.parametrize(("up", "down", "winner", "value"), [
+    (108, 108, None, 108),  # complete sets are worth exactly 1 each, whoever wins
+    (110, 100, None, 105),  # the unpaired rest is marked at one half until the winner is known
+    (110, 100, Token.UP, 110),
+    (110, 100, Token.DOWN, 100),
+])
+def test_shares_left_in_the_previous_hour_keep_their_value_in_equity(
+        up: int, down: int, winner: Token | None, value: int) -> None:
+    from polymarket_trader.core.reducer import _settling_value_e6
+    from polymarket_trader.core.state import SettlingPosition
+
+    s = SettlingPosition(condition_id="0xold", up_e6=up * 1_000_000, down_e6=down * 1_000_000, winning_token=winner)
+    assert _settling_value_e6(s) == value * 1_000_000

@@ -179,10 +179,22 @@ def _mark_equity(state: CanonicalState) -> CanonicalState:
     pos = state.positions
     p_e4 = round(p * PRICE_SCALE)
     equity = pos.usdc_e6 + (pos.up_e6 * p_e4 + pos.down_e6 * (PRICE_SCALE - p_e4)) // PRICE_SCALE
+    equity += sum(_settling_value_e6(s) for s in state.settling)
     start = state.hour_start_equity_e6 if state.hour_start_equity_e6 is not None else equity
     breached = state.flags.loss_breached or start - equity > state.limits.max_loss_per_hour_usdc_e6
     flags = state.flags if breached == state.flags.loss_breached else replace(state.flags, loss_breached=breached)
     return replace(state, equity_e6=equity, hour_start_equity_e6=start, flags=flags)
+
+
+def _settling_value_e6(s: SettlingPosition) -> int:
+    """Shares of a market we rolled away from, until the venue pays them out: a complete set is worth
+    exactly 1 pUSD; the rest 1 or 0 once the winner is known, and half until then (a neutral mark,
+    so that rolling does not make equity jump)."""
+    pairs = min(s.up_e6, s.down_e6)
+    up, down = s.up_e6 - pairs, s.down_e6 - pairs
+    if s.winning_token is None:
+        return pairs + (up + down) // 2
+    return pairs + (up if s.winning_token is Token.UP else down)
 
 
 # Markets, session --------------------------------------------------------------------------------
