@@ -141,3 +141,23 @@ async def test_a_fak_that_found_nothing_is_retried_at_most_once_per_interval() -
 
 def _long_up(t: int) -> list:  # type: ignore[type-arg]
     return [a_submit("0xl", size=20, ts=t), an_ack("0xl", ts=t), a_user_trade(a_fill("0xl", size=20), ts=t)]
+
+
+async def test_a_new_snapshot_is_decided_at_once_and_the_grid_is_kept() -> None:
+    clock = ManualClock(1_000_000)
+    strategy = _TimingStrategy(clock, slow_every=10_000)
+    loop = DecisionLoop(state_provider=CanonicalState, snapshot_provider=lambda: None, risk=RiskEngine(PARAMS),
+                        strategy=strategy, order_manager=OrderManager(PARAMS), executor=RecordingExecutor(),
+                        clock=clock, params=PARAMS)
+    task = asyncio.create_task(loop.run())
+    await clock.run_until(1_000_000 + 25)  # grid steps at +0 and +20
+    assert strategy.times == [1_000_000, 1_000_020]
+    clock.advance(3)  # +28: between slots
+    loop.nudge()
+    loop.nudge()  # nudges before the step coalesce into one
+    await clock.run_until(clock.now_ms())
+    assert strategy.times == [1_000_000, 1_000_020, 1_000_028]
+    await clock.run_until(1_000_000 + 60)
+    assert strategy.times == [1_000_000, 1_000_020, 1_000_028, 1_000_040, 1_000_060]  # back on the grid
+    assert loop.nudged_steps == 1
+    task.cancel()

@@ -128,7 +128,9 @@ class ContainerBApp:
                                      on_arm=self.heartbeat.set_armed if self.heartbeat is not None else None)
         self.reducer.effect_sink = self.reconciler
         self.poller = SnapshotPoller(url=cfg.snapshot_url, session=session, out=inbox, clock=clock,
-                                     poll_hz=cfg.snapshot_poll_hz, long_poll_wait_ms=cfg.snapshot_long_poll_ms)
+                                     poll_hz=cfg.snapshot_poll_hz, long_poll_wait_ms=cfg.snapshot_long_poll_ms,
+                                     on_new=(lambda: self.decision_loop.nudge()) if cfg.decision.step_on_snapshot
+                                     else None)
         self.gamma = GammaClient(base_url=cfg.gamma_url, session=session)
         self.scheduler = MarketScheduler(
             gamma=self.gamma, out=inbox, clock=clock, rest=self.rest, lead_ms=cfg.market_lead_ms,

@@ -6,7 +6,9 @@ executor, journal the decision. It never writes state: the executor reports inte
 back as events into the reducer's inbox.
 
 Pacing: the loop sleeps until the next slot on the injected clock (`start + k * period`), so it
-does not drift; a late step skips missed slots instead of bursting. An action is "in flight"
+does not drift; a late step skips missed slots instead of bursting. `nudge()` (called by the
+snapshot poller on every new snapshot) runs a step at once, off the grid, so a Binance move
+reaches a decision without waiting for the next slot; the grid stays the floor. An action is "in flight"
 until the view reflects it (the executor's OrderSubmitted / CancelRequested has been folded), and
 a slot with an action in flight gets no new order: no duplicates while the reducer catches up.
 A FAK (which cannot rest) is retried in its slot at most every `fak_min_interval_ms`.
@@ -15,6 +17,7 @@ Entries the view never reflects are forgotten after `inflight_timeout_ms` (count
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 
 from hourmm_common.clock import Clock
@@ -55,22 +58,48 @@ class DecisionLoop:
         self.inflight_cancels: dict[str, int] = {}  # order_id -> sent_ms
         self.take_cooldown: dict[str, int] = {}  # slot -> no new FAK there before this time
         self.steps = 0
+        self.nudged_steps = 0
+        self._wake = asyncio.Event()
         self.actions_sent = 0
         self.inflight_expired = 0
 
     def build_context(self, state_view: CanonicalState, snapshot: BinanceSnapshot | None) -> DecisionContext:
         return build_context(state_view, snapshot, self.clock.now_ms(), self.n, self.params)
 
+    def nudge(self) -> None:
+        """Ask for a step now (a new snapshot arrived). Nudges before the step coalesce."""
+        self._wake.set()
+
     async def run(self) -> None:
         period_ms = max(1, 1000 // self.tick_hz)
         next_ms = self.clock.now_ms()
         while True:
-            await self.clock.sleep_until(next_ms)
+            if not await self._sleep_or_nudge(next_ms):
+                self.nudged_steps += 1
+                self.step(self.build_context(self.state_provider(), self.snapshot_provider()))
+                continue  # the grid slot is still ahead
             self.step(self.build_context(self.state_provider(), self.snapshot_provider()))
             next_ms += period_ms
             now = self.clock.now_ms()
             if next_ms <= now:  # late: skip the missed slots, keep the grid
                 next_ms += ((now - next_ms) // period_ms + 1) * period_ms
+
+    async def _sleep_or_nudge(self, deadline_ms: int) -> bool:
+        """True when the slot at `deadline_ms` is due, False when a nudge came first."""
+        if self._wake.is_set():
+            self._wake.clear()
+            return False
+        sleeper = asyncio.ensure_future(self.clock.sleep_until(deadline_ms))
+        waker = asyncio.ensure_future(self._wake.wait())
+        try:
+            done, _ = await asyncio.wait({sleeper, waker}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            sleeper.cancel()
+            waker.cancel()
+        if sleeper in done:
+            return True
+        self._wake.clear()
+        return False
 
     def step(self, ctx: DecisionContext) -> list[OrderAction]:
         """One decision: risk -> strategy -> clamp -> reconcile -> executor."""

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import random
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 import aiohttp
@@ -30,7 +31,7 @@ from polymarket_trader.market_ws import log_sample_due
 class SnapshotPoller:
     def __init__(self, *, url: str, session: aiohttp.ClientSession, out: asyncio.Queue[Event], clock: Clock,
                  poll_hz: int = 20, long_poll_wait_ms: int = 0, timeout_s: float = 1.0,
-                 rng: random.Random | None = None) -> None:
+                 rng: random.Random | None = None, on_new: Callable[[], None] | None = None) -> None:
         self.url = url
         self.poll_hz = poll_hz
         self.long_poll_wait_ms = long_poll_wait_ms
@@ -39,6 +40,7 @@ class SnapshotPoller:
         self._out = out
         self._clock = clock
         self._rng = rng or random.Random()
+        self._on_new = on_new  # e.g. the decision loop's `nudge`: decide on a new snapshot at once
         self.latest: BinanceSnapshot | None = None
         self.last_ok_local_ms: int | None = None
         self.unavailable: str | None = None
@@ -101,6 +103,8 @@ class SnapshotPoller:
         self.latest = snap
         self.counts["accepted"] += 1
         await self._out.put(BinanceSnapshotEvent(ts_local_ms=now, snapshot=snap))
+        if self._on_new is not None:
+            self._on_new()
 
     async def _failed(self, reason: str) -> None:
         self._failures += 1

@@ -136,11 +136,14 @@ async def test_long_poll_asks_for_newer_than_the_last_seq(pricer: tuple[FakePric
     fake.replies = [(200, encode_snapshot(a_snapshot(0.5, seq=9, now_ms=H + 60_000, hour_start_ms=H)))] * 2
     q: asyncio.Queue[Event] = asyncio.Queue()
     async with aiohttp.ClientSession() as session:
-        poller = SnapshotPoller(url=url, session=session, out=q, clock=ManualClock(H), long_poll_wait_ms=500)
+        nudges: list[int] = []
+        poller = SnapshotPoller(url=url, session=session, out=q, clock=ManualClock(H), long_poll_wait_ms=500,
+                                on_new=lambda: nudges.append(1))
         await poller.poll_once()
         await poller.poll_once()
     assert fake.queries == [{"after_seq": "0", "wait_ms": "500"}, {"after_seq": "9", "wait_ms": "500"}]
     assert len(drain(q)) == 1
+    assert nudges == [1]  # the decision loop is woken once per new snapshot, not for a repeat
 
 
 async def test_a_restarted_pricer_whose_seq_began_again_is_followed(pricer: tuple[FakePricer, str]) -> None:

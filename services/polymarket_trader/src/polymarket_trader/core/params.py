@@ -55,6 +55,7 @@ class DecisionParams(msgspec.Struct, frozen=True, kw_only=True):
     """The decision loop's rules of engagement (risk gating and order management)."""
 
     tick_hz: int = 50
+    step_on_snapshot: bool = True  # also decide as soon as a new Binance snapshot arrives (the grid is the floor)
     snapshot_max_age_ms: int = 2_000  # a snapshot older than this (or flagged stale) -> REDUCE_ONLY
     min_gtd_lead_ms: int = 180_000  # the SDKs refuse GTD expirations under now + 180 s
     expiration_after_cutoff_ms: int = 60_000  # the venue cancels a GTD order ~60 s before it expires
