@@ -149,7 +149,8 @@ async def test_reconnects_after_a_forced_drop(service: Service) -> None:
     status, metrics = await service.get("/metrics")
     assert status == 200 and b"pricer_ws_reconnects_total 1.0" in metrics
     for name in (b"pricer_events_total", b"pricer_parse_errors_total 0.0", b"pricer_snapshot_age_ms",
-                 b"pricer_publish_lag_ms", b"pricer_ws_connected 1.0", b"pricer_open_backfills_total"):
+                 b"pricer_publish_lag_ms", b"pricer_ws_connected 1.0", b"pricer_open_backfills_total",
+                 b"pricer_snapshot_event_publishes_total 0.0", b"pricer_snapshot_deferred_publishes_total 0.0"):
         assert name in metrics, name
 
 

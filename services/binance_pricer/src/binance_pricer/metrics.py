@@ -61,6 +61,10 @@ class PricerCollector(Collector):
         pub = self.publisher
         yield _counter("pricer_snapshots_published", "Snapshots published", pub.published)
         yield _counter("pricer_publish_skipped_slots", "Publish slots skipped (late ticks)", pub.skipped_slots)
+        yield _counter("pricer_snapshot_event_publishes", "Snapshots published on a Binance event (publish-on-event)",
+                       pub.event_publishes)
+        yield _counter("pricer_snapshot_deferred_publishes",
+                       "Event snapshots published when the rate cap ended", pub.deferred_publishes)
         yield _gauge("pricer_publish_lag_ms", "Delay of the last publish behind its slot", pub.last_publish_lag_ms)
         yield _gauge("pricer_publish_lag_max_ms", "Largest publish delay seen", pub.max_publish_lag_ms)
         snap = self.latest()
