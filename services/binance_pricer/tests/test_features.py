@@ -6,8 +6,11 @@ import math
 import random
 
 import pytest
-from pricer_testkit.builders import H0, a_book, a_trade
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pricer_testkit.builders import H0, a_book, a_kline, a_trade
 
+from binance_pricer.core.events import BookTickerEvent, TradeEvent
 from binance_pricer.core.features import DefaultFeatureEngine, FeatureParams
 from binance_pricer.core.hour_context import HourContextBuilder
 
@@ -122,3 +125,133 @@ def test_running_sums_do_not_drift_over_many_ring_turns() -> None:
     feed_mid_path(eng, mids + [mids[-1]])
     rets = [math.log(b / a) for a, b in zip(mids, mids[1:], strict=False)]
     assert eng.snapshot(CTX)["rv_60s"] == pytest.approx(math.sqrt(sum(r * r for r in rets[-60:]) / 60), rel=1e-6)  # prices are rounded to 1e-8
+
+
+class ReferenceEngine:
+    """The features computed the slow, obvious way: every closed second kept in plain lists.
+
+    Each EWMA steps through every second one by one (a still second is a zero return), and every
+    window sum is summed afresh; the engine under test must agree on every event stream.
+    """
+
+    def __init__(self, p: FeatureParams) -> None:
+        self.p = p
+        self.r2: list[float] = []  # squared return of every closed second
+        self.lps: list[float] = []  # log price at each second's close
+        self.var: dict[int, float] = {}
+        self.samples = 0.0
+        self.sec = -1
+        self.price: float | None = None
+        self.book: tuple[float, float, float, float] | None = None
+        self.warm = False
+
+    def warm_start(self, closes: list[float]) -> None:
+        for a, b in zip(closes, closes[1:], strict=False):
+            if a > 0 and b > 0:
+                r2 = math.log(b / a) ** 2 / 60
+                for h in self.p.ewma_half_lives_s:
+                    d60 = 0.5 ** (60 / h)
+                    self.var[h] = r2 if h not in self.var else d60 * self.var[h] + (1 - d60) * r2
+                self.samples += 1
+        self.warm = self.warm or len(closes) > 1
+
+    def update(self, ev: object) -> None:
+        if not isinstance(ev, BookTickerEvent | TradeEvent):
+            return
+        sec = ev.ts_local_ms // 1000
+        if sec > self.sec:
+            if self.price is not None:
+                self._close(sec - self.sec)
+            self.sec = sec
+        if isinstance(ev, BookTickerEvent):
+            bid, ask = ev.bid_e8 / 1e8, ev.ask_e8 / 1e8
+            self.book = (bid, ask, ev.bid_qty, ev.ask_qty)
+            self.price = (bid + ask) / 2
+        elif self.book is None:
+            self.price = ev.price_e8 / 1e8
+
+    def _close(self, elapsed: int) -> None:
+        assert self.price is not None
+        lp = math.log(self.price)
+        if not self.lps:
+            self.lps.append(lp)
+            return
+        for r2 in [(lp - self.lps[-1]) ** 2] + [0.0] * (elapsed - 1):
+            self.r2.append(r2)
+            for h in self.p.ewma_half_lives_s:
+                alpha = 1 - 0.5 ** (1 / h)
+                self.var[h] = r2 if h not in self.var else self.var[h] + alpha * (r2 - self.var[h])
+            self.samples += 1
+        self.lps += [lp] * elapsed
+
+    def snapshot(self) -> dict[str, float]:
+        out: dict[str, float] = {}
+        for w in sorted(set(self.p.rv_windows_s)):
+            if self.r2:
+                out[f"rv_{w}s"] = math.sqrt(sum(self.r2[-w:]) / min(w, len(self.r2)))
+        for h in sorted(set(self.p.ewma_half_lives_s)):
+            if h in self.var:
+                alpha = 1 - 0.5 ** (1 / h)
+                out[f"ewma_vol_{h}s"] = math.sqrt(self.var[h])
+                out[f"ewma_n_eff_{h}s"] = min(self.samples, (2 - alpha) / alpha)
+        if self.lps and self.price is not None:
+            for h in sorted(set(self.p.return_horizons_s)):
+                if len(self.lps) > h:
+                    out[f"ret_{h}s"] = math.log(self.price) - self.lps[-1 - h]
+        if self.book is not None:
+            bid, ask, bq, aq = self.book
+            out["spread_bps"] = (ask - bid) / ((bid + ask) / 2) * 1e4
+            if bq + aq > 0:
+                out["book_imbalance"] = (bq - aq) / (bq + aq)
+        out["live_seconds"] = float(len(self.r2))
+        out["warm_started"] = 1.0 if self.warm else 0.0
+        return out
+
+
+# One step of a stream: (kind, local-time step in ms, log-price move, bid qty, ask qty).
+steps = st.tuples(
+    st.sampled_from(["book", "trade", "kline"]),
+    st.sampled_from([0, 1, 250, 999, 1_000, 1_001, 2_000, 3_500, 17_000, 61_000, 400_000]),
+    st.floats(min_value=-2e-3, max_value=2e-3),
+    st.floats(min_value=0.0, max_value=5.0),
+    st.floats(min_value=0.0, max_value=5.0),
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    rv=st.sets(st.sampled_from([1, 3, 10, 60]), min_size=1, max_size=3),
+    half_lives=st.sets(st.sampled_from([1, 5, 60, 300]), min_size=1, max_size=3),
+    horizons=st.sets(st.sampled_from([1, 2, 10, 30]), min_size=1, max_size=3),
+    warm=st.lists(st.floats(min_value=90.0, max_value=110.0), max_size=5),
+    stream=st.lists(steps, max_size=120),
+    start_ms=st.integers(min_value=0, max_value=999),
+)
+def test_the_engine_equals_a_straightforward_reference_on_random_streams(
+    rv: set[int], half_lives: set[int], horizons: set[int], warm: list[float],
+    stream: list[tuple[str, int, float, float, float]], start_ms: int,
+) -> None:
+    params = FeatureParams(rv_windows_s=tuple(rv), ewma_half_lives_s=tuple(half_lives),
+                           return_horizons_s=tuple(horizons), min_samples=5)
+    eng, ref = DefaultFeatureEngine(params), ReferenceEngine(params)
+    eng.warm_start(warm)
+    ref.warm_start(warm)
+    t, log_price = H0 + start_ms, math.log(100.0)
+    for i, (kind, dt, move, bid_qty, ask_qty) in enumerate(stream):
+        t += dt
+        log_price += move
+        price = math.exp(log_price)
+        ev: object
+        if kind == "book":
+            ev = a_book(bid=price - 0.01, ask=price + 0.01, bid_qty=bid_qty, ask_qty=ask_qty, local=t)
+        elif kind == "trade":
+            ev = a_trade(trade_id=i, price=price, ts=t, local=t)
+        else:
+            ev = a_kline(open_time=H0, ts=t)
+        eng.update(ev)  # type: ignore[arg-type]
+        ref.update(ev)
+        got, want = eng.snapshot(CTX), ref.snapshot()
+        assert list(got) == list(want)  # same features, in the same order
+        for key, value in want.items():
+            assert got[key] == pytest.approx(value, rel=1e-9, abs=1e-12), key
+        assert eng.ready == (ref.samples >= 5)

@@ -188,3 +188,17 @@ def test_any_arrival_order_never_yields_a_wrong_open_and_all_trades_prove_it(
         b.update_from_trade(t)
         assert b.open_e8 in (None, expected)
     assert b.open_e8 == expected and b.open_source is OpenSource.TRADE
+
+
+def test_trades_after_a_backfilled_open_still_prove_the_next_hours_open() -> None:
+    """Once the open is known the builder stops seeking it, but keeps the trade ids it needs."""
+    b = HourContextBuilder(H0 + 10_000)  # mid-hour start: the open comes from REST
+    assert b.update_from_rest_open(H0, e8(97_500.0))
+    for i in range(1, 50):
+        b.update_from_trade(a_trade(trade_id=i, price=97_000.0 + i, ts=H0 + 20_000 + i))
+    b.update_from_trade(a_trade(trade_id=51, price=98_051.0, ts=H1 + 5))  # 50 is not seen yet
+    assert b.get_context(H1 + 6).open_e8 is None
+    b.update_from_trade(a_trade(trade_id=50, price=97_050.0, ts=H1 - 2))  # late: the predecessor
+    assert b.get_context(H1 + 7).open_e8 == e8(98_051.0)
+    assert b.get_context(H1 + 7).open_source is OpenSource.TRADE
+    assert b.get_context(H1 + 7).last_trade_e8 == e8(98_051.0)

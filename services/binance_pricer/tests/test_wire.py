@@ -10,8 +10,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pricer_testkit.builders import fixture, kline_frame
 
+from binance_pricer import wire
 from binance_pricer.core.events import BookTickerEvent, KlineEvent, TradeEvent
-from binance_pricer.wire import UnknownMessage, decimal_to_e8, decode_frame, decode_klines
+from binance_pricer.wire import (
+    UnknownMessage,
+    decimal_to_e8,
+    decode_frame,
+    decode_frame_strict,
+    decode_klines,
+)
 from hourmm_common.errors import ParseError
 
 
@@ -161,3 +168,72 @@ def test_well_formed_json_of_any_shape_gives_an_event_or_a_parse_error(stream: s
     frame = json.dumps({"stream": stream, "data": data})
     with contextlib.suppress(ParseError):
         decode_frame(frame, ts_local_ms=0)
+
+
+def _outcome(decode: object, frame: str) -> object:
+    """What a decoder makes of `frame`: the event, or the error's type and text."""
+    assert callable(decode)
+    try:
+        return decode(frame, 7)
+    except ParseError as exc:
+        return (type(exc), str(exc))
+
+
+field_values = (
+    st.none() | st.booleans() | st.integers(min_value=-(2**63), max_value=2**64)
+    | st.floats(allow_nan=False) | st.text(max_size=12)
+    | st.decimals(min_value=0, max_value=10**7, places=8, allow_nan=False).map(lambda d: f"{d:.8f}")
+    | st.decimals(min_value=0, max_value=10**7, places=8, allow_nan=False).map(str)
+    | st.integers(min_value=0, max_value=10**9).map(str)
+)
+trade_or_book_keys = st.sampled_from(["t", "p", "q", "T", "m", "E", "M", "e", "s", "u", "b", "B", "a", "A"])
+
+
+@given(
+    stream=st.sampled_from(["btcusdt@trade", "btcusdt@bookTicker", "trade", "bookTicker", "btcusdt@kline_1h",
+                            "btcusdt@aggTrade"]),
+    base=st.sampled_from(["trade", "book", "none"]),
+    extra=st.dictionaries(trade_or_book_keys, field_values, max_size=6),
+    drop=st.lists(trade_or_book_keys, max_size=2),
+)
+def test_the_fast_path_gives_exactly_what_the_strict_path_gives(
+    stream: str, base: str, extra: dict[str, object], drop: list[str]
+) -> None:
+    """Any mix of valid, missing, null, mistyped and out-of-range fields: same event or same error."""
+    data: dict[str, object] = {}
+    if base == "trade":
+        data = {"e": "trade", "E": 2, "s": "BTCUSDT", "t": 5, "p": "98512.34000000", "q": "0.0012", "T": 1,
+                "m": True, "M": True}
+    elif base == "book":
+        data = {"u": 9, "s": "BTCUSDT", "b": "98512.33000000", "B": "1.5", "a": "98512.34000000", "A": "0.2"}
+    data.update(extra)
+    for key in drop:
+        data.pop(key, None)
+    frame = json.dumps({"stream": stream, "data": data})
+    assert _outcome(decode_frame, frame) == _outcome(decode_frame_strict, frame)
+
+
+def test_the_fast_path_keeps_a_futures_book_ticker_time_and_a_spot_one_absent() -> None:
+    spot = '{"stream":"btcusdt@bookTicker","data":{"u":1,"b":"1.00000000","B":"1","a":"2.00000000","A":"1"}}'
+    fut = '{"stream":"btcusdt@bookTicker","data":{"u":1,"b":"1.00000000","B":"1","a":"2.00000000","A":"1","T":5}}'
+    ev_spot, ev_fut = decode_frame(spot, 0), decode_frame(fut, 0)
+    assert isinstance(ev_spot, BookTickerEvent) and ev_spot.ts_exchange_ms is None
+    assert isinstance(ev_fut, BookTickerEvent) and ev_fut.ts_exchange_ms == 5
+
+
+@given(whole=st.integers(min_value=0, max_value=10**8), frac=st.integers(min_value=0, max_value=10**8 - 1),
+       other_whole=st.integers(min_value=0, max_value=10**8), other_frac=st.integers(min_value=0, max_value=10**8 - 1))
+def test_memoised_prices_equal_decimal_to_e8_even_when_assembled_from_remembered_parts(
+    whole: int, frac: int, other_whole: int, other_frac: int
+) -> None:
+    """Two prices teach the part memos; the two cross combinations are then built from parts."""
+    texts = [f"{w}.{f:08d}" for w, f in ((whole, frac), (other_whole, other_frac), (whole, other_frac),
+                                         (other_whole, frac))]
+    wire._E8_CACHE.clear()
+    for text in texts:
+        expected = decimal_to_e8(text)
+        if expected > 0:
+            assert wire._positive_e8(text) == expected
+        else:
+            with pytest.raises(ValueError):
+                wire._positive_e8(text)

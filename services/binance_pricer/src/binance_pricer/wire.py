@@ -1,22 +1,24 @@
 """Binance spot wire shapes, exactly as the venue sends them, and their translation to events.
 
 In: the raw bytes of one combined-stream frame (`{"stream": "btcusdt@trade", "data": {...}}`) or
-one REST `/api/v3/klines` body. Out: `core.events` values. Decoders are built once at import.
+one REST `/api/v3/klines` body. Out: `core.events` values. Decoders are built at import (the
+fast one again for each stream it learns: a handful per process).
 
-Two paths give the same answers. The fast path decodes a whole trade or bookTicker frame in one
-pass into `_WireFrame`, whose payload holds every field of both shapes as optional (each with the
-same type as in the strict shape), and returns an event only when the strict path would return
-the very same one. Anything else (a missing or null field, a bad price or quantity, a kline, a
-control reply, an unknown stream) goes to the strict two-step path: envelope with the payload kept
-raw, then the payload by its stream kind. That path alone decides every error, so defects raise
-the same `ParseError` (never anything else) and control replies (`{"result":null,"id":1}`) decode
-to None whichever path saw them first.
+Two paths give the same answers. The strict path decodes in two steps (envelope with the payload
+kept raw, then the payload by its stream kind) and alone decides every error, so defects raise
+the same `ParseError` (never anything else) and control replies (`{"result":null,"id":1}`)
+decode to None. Each trade or bookTicker stream it decodes is learned by the fast path: one
+decoder of whole frames, a union tagged by the exact stream name, so the hot path is one C
+decode with no dispatch in Python. The fast path returns an event only when the strict path
+would return the very same one; anything else (a kline, a control reply, an unknown stream, a
+missing or mistyped field, a bad price or quantity) goes to the strict path.
 """
 
 from __future__ import annotations
 
+from typing import Annotated, Any, Union
+
 import msgspec
-from msgspec import UNSET, UnsetType
 
 from binance_pricer.core.events import BinanceEvent, BookTickerEvent, KlineEvent, TradeEvent
 from hourmm_common.errors import ParseError
@@ -40,21 +42,26 @@ class WireControl(msgspec.Struct, frozen=True):
     result: object = None
 
 
-class WireTrade(msgspec.Struct, frozen=True):
+# Quantities only feed features, so they stay floats, but must be finite and non-negative (this
+# also rejects NaN, which JSON could not carry onwards); msgspec checks it while decoding.
+Quantity = Annotated[float, msgspec.Meta(ge=0.0, lt=1e15)]
+
+
+class WireTrade(msgspec.Struct, frozen=True, gc=False):
     t: int  # trade id (contiguous on spot)
     p: str  # prices stay strings until `decimal_to_e8` (exact)
-    q: float  # quantities only feed features: msgspec converts the string in C
+    q: Quantity  # msgspec converts the quoted string in C
     T: int  # trade time, ms
     m: bool  # buyer is the maker
     E: int = 0
 
 
-class WireBookTicker(msgspec.Struct, frozen=True):
+class WireBookTicker(msgspec.Struct, frozen=True, gc=False):
     u: int  # order book update id
     b: str
-    B: float
+    B: Quantity
     a: str
-    A: float
+    A: Quantity
     T: int | None = None  # futures only; spot has no timestamps at all
 
 
@@ -75,26 +82,6 @@ class WireKline(msgspec.Struct, frozen=True):
 WireKlineRow = list[int | str | float]
 
 
-class _WireData(msgspec.Struct, frozen=True):
-    """The fields of `WireTrade` and `WireBookTicker` together, UNSET when absent (fast path)."""
-
-    t: int | UnsetType = UNSET
-    p: str | UnsetType = UNSET
-    q: float | UnsetType = UNSET
-    T: int | None | UnsetType = UNSET  # int on a trade; int or null on a bookTicker
-    m: bool | UnsetType = UNSET
-    E: int | UnsetType = UNSET  # unused, but typed as in WireTrade so a bad one fails here too
-    u: int | UnsetType = UNSET
-    b: str | UnsetType = UNSET
-    B: float | UnsetType = UNSET
-    a: str | UnsetType = UNSET
-    A: float | UnsetType = UNSET
-
-
-class _WireFrame(msgspec.Struct, frozen=True):
-    stream: str
-    data: _WireData
-
 _ENVELOPE = msgspec.json.Decoder(WireEnvelope)
 _CONTROL = msgspec.json.Decoder(WireControl)
 # strict=False lets msgspec read Binance's quoted quantities ("0.00120000") as floats.
@@ -102,7 +89,6 @@ _TRADE = msgspec.json.Decoder(WireTrade, strict=False)
 _BOOK = msgspec.json.Decoder(WireBookTicker, strict=False)
 _KLINE = msgspec.json.Decoder(WireKline)
 _KLINE_ROWS = msgspec.json.Decoder(list[WireKlineRow])
-_FRAME = msgspec.json.Decoder(_WireFrame, strict=False)  # same leniency as _TRADE and _BOOK
 
 
 def decimal_to_e8(text: str) -> int:
@@ -123,87 +109,95 @@ def decimal_to_e8(text: str) -> int:
 
 _E8_CACHE: dict[str, int] = {}
 _E8_CACHE_MAX = 4_096
+# A price missing from `_E8_CACHE` is usually a known whole part and a known 8-digit fraction
+# (BTC ticks in cents: at most 100 fractions): two small memos make that miss cheap too.
+_WHOLE_E8: dict[str, int] = {}  # "98512" -> 9_851_200_000_000 (validated ASCII digits)
+_FRAC_E8: dict[str, int] = {}  # "34000000" -> 34_000_000 (validated: 8 ASCII digits)
 
 
 def _positive_e8(text: str) -> int:
     """`decimal_to_e8` for prices, memoised: the touch repeats the same few price strings."""
-    value = _E8_CACHE.get(text)
-    if value is not None:
-        return value
-    value = decimal_to_e8(text)
-    if value <= 0:
+    value = _E8_CACHE.get(text) or _new_price_e8(text)
+    if not value:
+        decimal_to_e8(text)  # raises the precise error for anything but a plain decimal
         raise ValueError(f"price must be positive: {text[:40]!r}")
+    return value
+
+
+def _new_price_e8(text: str) -> int:
+    """A price missing from `_E8_CACHE`, now memoised; 0 when it is no positive plain decimal."""
+    value = 0
+    binance_form = len(text) > 9 and text[-9] == "."
+    if binance_form:
+        whole = _WHOLE_E8.get(text[:-9])
+        if whole is not None:
+            frac = _FRAC_E8.get(text[-8:])
+            if frac is not None:
+                value = whole + frac
+    if value <= 0:
+        try:
+            value = decimal_to_e8(text)
+        except ValueError:
+            return 0
+        if value <= 0:
+            return 0
+        if binance_form:  # and valid: remember both parts
+            if len(_WHOLE_E8) >= _E8_CACHE_MAX:
+                _WHOLE_E8.clear()
+            _WHOLE_E8[text[:-9]] = value - value % 100_000_000
+            if len(_FRAC_E8) >= _E8_CACHE_MAX:
+                _FRAC_E8.clear()
+            _FRAC_E8[text[-8:]] = value % 100_000_000
     if len(_E8_CACHE) >= _E8_CACHE_MAX:
         _E8_CACHE.clear()
     _E8_CACHE[text] = value
     return value
 
 
-def _checked_e8(text: str) -> int:
-    """`_positive_e8`, or 0 for a price it rejects (the strict path then raises the error)."""
-    try:
-        return _positive_e8(text)
-    except ValueError:
-        return 0
+class _UnknownStream(msgspec.Struct, frozen=True, gc=False, tag_field="stream", tag=""):
+    """Keeps the fast decoder a tagged union (whose tag is required) before any stream is known."""
+
+    data: None = None
 
 
-def _quantity(value: float) -> float:
-    if not 0.0 <= value < 1e15:  # also rejects NaN, which JSON could not carry onwards
-        raise ValueError(f"bad quantity {value!r}")
-    return value
+# The fast path: one decoder of whole frames, a union tagged by the exact stream name, one frame
+# struct per trade or bookTicker stream the strict path has decoded (a subscription is a few).
+_FAST_STREAMS: dict[str, type] = {}
+_FAST_STREAMS_MAX = 16
+_fast_decoder: msgspec.json.Decoder[Any] = msgspec.json.Decoder(_UnknownStream, strict=False)
 
 
-_KIND_TRADE = 1
-_KIND_BOOK = 2
-_STREAM_KINDS: dict[str, int] = {}  # stream name -> fast-path kind, for the few subscribed streams
-_STREAM_KINDS_MAX = 64
-
-
-def _fast_kind(stream: str) -> int:
-    """`_KIND_TRADE`, `_KIND_BOOK` or 0 (strict path), by the same suffix rule as the strict path."""
-    kind = _STREAM_KINDS.get(stream)
-    if kind is None:
-        suffix = stream.rpartition("@")[2]
-        kind = _KIND_TRADE if suffix == "trade" else _KIND_BOOK if suffix == "bookTicker" else 0
-        if len(_STREAM_KINDS) >= _STREAM_KINDS_MAX:
-            _STREAM_KINDS.clear()
-        _STREAM_KINDS[stream] = kind
-    return kind
+def _learn_stream(stream: str, data_type: type) -> None:
+    """Add `stream` (its payload decoded as `data_type`) to the fast decoder's union."""
+    global _fast_decoder
+    if stream in _FAST_STREAMS or len(_FAST_STREAMS) >= _FAST_STREAMS_MAX or not stream:
+        return
+    _FAST_STREAMS[stream] = msgspec.defstruct(
+        "_StreamFrame", [("data", data_type)], tag_field="stream", tag=stream, frozen=True, gc=False
+    )
+    frames = (_UnknownStream, *_FAST_STREAMS.values())
+    _fast_decoder = msgspec.json.Decoder(Union[frames], strict=False)  # noqa: UP007 (a runtime union)
 
 
 def decode_frame(raw: bytes | str, ts_local_ms: int) -> BinanceEvent | None:
     """One websocket text frame -> one event (None for a control reply)."""
     try:
-        frame = _FRAME.decode(raw)
-    except (msgspec.DecodeError, msgspec.ValidationError):
+        frame = _fast_decoder.decode(raw)
+    except (msgspec.DecodeError, msgspec.ValidationError):  # an unknown stream, a kline, a defect...
         return decode_frame_strict(raw, ts_local_ms)
-    kind = _fast_kind(frame.stream)
     d = frame.data
-    cache = _E8_CACHE
-    if kind == _KIND_TRADE:
-        tid, price, qty, ts, maker = d.t, d.p, d.q, d.T, d.m
-        if (tid is not UNSET and price is not UNSET and qty is not UNSET and ts is not UNSET and ts is not None
-                and maker is not UNSET and 0.0 <= qty < 1e15):
-            e8 = cache.get(price)
-            if e8 is None:
-                e8 = _checked_e8(price)
-            if e8:
-                return TradeEvent(trade_id=tid, price_e8=e8, qty=qty, is_buyer_maker=maker, ts_exchange_ms=ts,
-                                  ts_local_ms=ts_local_ms)
-    elif kind == _KIND_BOOK:
-        uid, bid, bid_qty, ask, ask_qty, ts = d.u, d.b, d.B, d.a, d.A, d.T
-        if (uid is not UNSET and bid is not UNSET and bid_qty is not UNSET and ask is not UNSET
-                and ask_qty is not UNSET and 0.0 <= bid_qty < 1e15 and 0.0 <= ask_qty < 1e15):
-            bid_e8 = cache.get(bid)
-            if bid_e8 is None:
-                bid_e8 = _checked_e8(bid)
-            ask_e8 = cache.get(ask)
-            if ask_e8 is None:
-                ask_e8 = _checked_e8(ask)
-            if bid_e8 and ask_e8:
-                return BookTickerEvent(update_id=uid, bid_e8=bid_e8, bid_qty=bid_qty, ask_e8=ask_e8, ask_qty=ask_qty,
-                                       ts_exchange_ms=None if ts is UNSET else ts, ts_local_ms=ts_local_ms)
-    # A kline, a control reply, a defect or an unknown stream: the strict path decides.
+    if type(d) is WireBookTicker:
+        bid_e8 = _E8_CACHE.get(d.b) or _new_price_e8(d.b)
+        ask_e8 = _E8_CACHE.get(d.a) or _new_price_e8(d.a)
+        if bid_e8 and ask_e8:
+            return BookTickerEvent(update_id=d.u, bid_e8=bid_e8, bid_qty=d.B, ask_e8=ask_e8, ask_qty=d.A,
+                                   ts_exchange_ms=d.T, ts_local_ms=ts_local_ms)
+    elif type(d) is WireTrade:
+        e8 = _E8_CACHE.get(d.p) or _new_price_e8(d.p)
+        if e8:
+            return TradeEvent(trade_id=d.t, price_e8=e8, qty=d.q, is_buyer_maker=d.m, ts_exchange_ms=d.T,
+                              ts_local_ms=ts_local_ms)
+    # A bad price: the strict path raises the error.
     return decode_frame_strict(raw, ts_local_ms)
 
 
@@ -221,25 +215,29 @@ def decode_frame_strict(raw: bytes | str, ts_local_ms: int) -> BinanceEvent | No
     try:
         if kind == "bookTicker":
             b = _BOOK.decode(env.data)
-            return BookTickerEvent(
+            book = BookTickerEvent(
                 update_id=b.u,
                 bid_e8=_positive_e8(b.b),
-                bid_qty=_quantity(b.B),
+                bid_qty=b.B,
                 ask_e8=_positive_e8(b.a),
-                ask_qty=_quantity(b.A),
+                ask_qty=b.A,
                 ts_exchange_ms=b.T,
                 ts_local_ms=ts_local_ms,
             )
+            _learn_stream(env.stream, WireBookTicker)
+            return book
         if kind == "trade":
             t = _TRADE.decode(env.data)
-            return TradeEvent(
+            trade = TradeEvent(
                 trade_id=t.t,
                 price_e8=_positive_e8(t.p),
-                qty=_quantity(t.q),
+                qty=t.q,
                 is_buyer_maker=t.m,
                 ts_exchange_ms=t.T,
                 ts_local_ms=ts_local_ms,
             )
+            _learn_stream(env.stream, WireTrade)
+            return trade
         if kind.startswith("kline_"):
             kl = _KLINE.decode(env.data)
             k = kl.k

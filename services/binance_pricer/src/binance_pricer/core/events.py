@@ -16,7 +16,7 @@ import msgspec
 PRICE_SCALE = 100_000_000  # price_e8 units per 1 quote unit
 
 
-class TradeEvent(msgspec.Struct, frozen=True, kw_only=True):
+class TradeEvent(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     trade_id: int
     price_e8: int
     qty: float
@@ -25,7 +25,7 @@ class TradeEvent(msgspec.Struct, frozen=True, kw_only=True):
     ts_local_ms: int
 
 
-class BookTickerEvent(msgspec.Struct, frozen=True, kw_only=True):
+class BookTickerEvent(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     update_id: int
     bid_e8: int
     bid_qty: float
@@ -35,7 +35,7 @@ class BookTickerEvent(msgspec.Struct, frozen=True, kw_only=True):
     ts_local_ms: int
 
 
-class KlineEvent(msgspec.Struct, frozen=True, kw_only=True):
+class KlineEvent(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     interval: str
     open_time_ms: int
     close_time_ms: int

@@ -59,8 +59,9 @@ _MAX_CACHED_GAP_S = 3_600  # zero-return runs up to an hour reuse their decay fa
 class DefaultFeatureEngine:
     """Realised vol over windows, EWMA vol over half-lives, returns over horizons, BBO shape.
 
-    The state is flat on purpose: closing a second is a log, a few float ops and ring writes,
-    with no method calls or allocation in the common case. Two rings of floats, indexed by a
+    The state is flat on purpose: an update stores its event and, when it opens a new second,
+    closing the old one is a log, a few float ops and ring writes (no containers built, no
+    helper calls in the common case of consecutive seconds). Two rings of floats, indexed by a
     running count of closed seconds (slot = count % size): the running total of squared
     one-second returns after each second (a window's sum is a difference of two slots) and the
     log price at each second's close. A run of still seconds is one slice fill. All EWMAs see
@@ -69,6 +70,12 @@ class DefaultFeatureEngine:
     """
 
     name = "default"
+
+    # Slots: the hot path reads and writes these on every event (no instance dict).
+    __slots__ = ("_alphas", "_book", "_cum", "_cum_count", "_cum_size", "_ewma_index", "_ewma_keys",
+        "_gap_decays", "_half_lives", "_has_price", "_has_var", "_horizons", "_log_decays", "_lp_count",
+        "_lp_last_close", "_lp_size", "_lps", "_minute_decays", "_n_eff_caps", "_r2_total", "_ret_keys",
+        "_rv_keys", "_samples", "_sec", "_trade_e8", "_vars", "_warm", "_windows", "feature_names", "params")
 
     def __init__(self, params: FeatureParams | None = None) -> None:
         p = params or FeatureParams()
@@ -138,6 +145,7 @@ class DefaultFeatureEngine:
                 self._has_price = True
 
     def _current_price(self) -> float:
+        """The sampled price now: the BBO mid, else the last trade (as in `_close_seconds`)."""
         book = self._book
         if book is None:
             return self._trade_e8 / PRICE_SCALE
@@ -145,14 +153,21 @@ class DefaultFeatureEngine:
 
     def _close_seconds(self, elapsed: int) -> None:
         """Close the current second (its return) and `elapsed - 1` empty seconds (zero returns)."""
-        lp = math.log(self._current_price())
+        book = self._book
+        if book is None:
+            lp = math.log(self._trade_e8 / PRICE_SCALE)
+        else:
+            lp = math.log(0.5 * (book.bid_e8 / PRICE_SCALE + book.ask_e8 / PRICE_SCALE))
         prev = self._lp_last_close
         self._lp_last_close = lp
         if prev is not None:
             r = lp - prev
             r2 = r * r
             total = self._r2_total = self._r2_total + r2
-            _ring_fill(self._cum, self._cum_count, total, elapsed)
+            if elapsed == 1:
+                self._cum[self._cum_count % self._cum_size] = total
+            else:
+                _ring_fill(self._cum, self._cum_count, total, elapsed)
             self._cum_count += elapsed
             vs = self._vars
             if self._has_var:
@@ -164,15 +179,18 @@ class DefaultFeatureEngine:
                 vs[:] = [r2] * len(vs)
                 self._has_var = True
             self._samples += 1.0
-            gap = elapsed - 1
-            if gap > 0:
+            if elapsed > 1:
+                gap = elapsed - 1
                 factors = self._gap_decays.get(gap) or self._gap_decay(gap)
                 for i in self._ewma_index:
                     vs[i] *= factors[i]
                 self._samples += gap
         else:
             elapsed = 1
-        _ring_fill(self._lps, self._lp_count, lp, elapsed)
+        if elapsed == 1:
+            self._lps[self._lp_count % self._lp_size] = lp
+        else:
+            _ring_fill(self._lps, self._lp_count, lp, elapsed)
         self._lp_count += elapsed
 
     def _gap_decay(self, gap: int) -> tuple[float, ...]:

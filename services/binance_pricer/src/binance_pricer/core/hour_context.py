@@ -28,7 +28,7 @@ from hourmm_common.hours import HOUR_MS, hour_id, hour_start_ms
 HOUR_INTERVAL = "1h"
 
 
-class HourContext(msgspec.Struct, frozen=True, kw_only=True):
+class HourContext(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     """A consistent view of the hour at `now_ms`: everything the pricer and snapshot need."""
 
     now_ms: int
@@ -78,6 +78,11 @@ class OpenNotice(msgspec.Struct, frozen=True, kw_only=True):
 class HourContextBuilder:
     """Owns the current hour's open and the latest trade/BBO; one instance per process."""
 
+    # Slots: the hot path reads and writes these on every event (no instance dict).
+    __slots__ = ("_candidate_e8", "_candidate_id", "_max_id_before_hour", "_max_trade_id", "ask_e8", "ask_qty",
+        "bid_e8", "bid_qty", "hour_end_ms", "hour_id", "hour_start_ms", "hours_rolled", "last_trade_e8",
+        "last_trade_ts_exchange_ms", "notices", "open_e8", "open_source", "ts_exchange_ms")
+
     def __init__(self, now_ms: int) -> None:
         self.hour_start_ms = hour_start_ms(now_ms)
         self.hour_end_ms = self.hour_start_ms + HOUR_MS
@@ -111,14 +116,19 @@ class HourContextBuilder:
             self._max_trade_id = tid
             self.last_trade_e8 = ev.price_e8
             self.last_trade_ts_exchange_ms = ts
+        if self.open_e8 is None:
+            # Only an unknown open needs the proof; once known, nothing in this hour reads it.
+            self._seek_open(tid, ts, ev.price_e8)
+
+    def _seek_open(self, tid: int, ts: int, price_e8: int) -> None:
         if ts < self.hour_start_ms:
             # A late trade of an earlier hour: it may be the predecessor that proves the open.
             if self._max_id_before_hour is None or tid > self._max_id_before_hour:
                 self._max_id_before_hour = tid
         elif self._candidate_id is None or tid < self._candidate_id:
             self._candidate_id = tid
-            self._candidate_e8 = ev.price_e8
-        if self.open_e8 is None and self._candidate_id is not None:
+            self._candidate_e8 = price_e8
+        if self._candidate_id is not None:
             before = self._max_id_before_hour
             if before is not None and self._candidate_id == before + 1:
                 self._set_open(self._candidate_e8, OpenSource.TRADE)

@@ -20,22 +20,31 @@ from hourmm_common.snapshot import BinanceSnapshot
 class Ingest:
     """Routes one event to the hour context, the feature engine and the health tracker."""
 
+    # Slots: the hot path reads and writes these on every event (no instance dict).
+    __slots__ = ("_on_book", "_on_kline", "_on_trade", "_update_features", "events", "features", "health",
+        "hours")
+
     def __init__(self, hours: HourContextBuilder, features: FeatureEngine, health: HealthTracker) -> None:
         self.hours = hours
         self.features = features
         self.health = health
         self.events = 0
+        # Bound once: the hot path makes no attribute lookups through `hours`/`features`.
+        self._on_trade = hours.update_from_trade
+        self._on_book = hours.update_from_book
+        self._on_kline = hours.update_from_kline
+        self._update_features = features.update
 
     def on_event(self, ev: BinanceEvent) -> None:
         self.events += 1
         self.health.last_binance_event_local_ms = ev.ts_local_ms
         if type(ev) is TradeEvent:
-            self.hours.update_from_trade(ev)
+            self._on_trade(ev)
         elif type(ev) is BookTickerEvent:
-            self.hours.update_from_book(ev)
+            self._on_book(ev)
         elif type(ev) is KlineEvent:
-            self.hours.update_from_kline(ev)
-        self.features.update(ev)
+            self._on_kline(ev)
+        self._update_features(ev)
 
 
 class SnapshotBuilder:
