@@ -4,6 +4,11 @@
   no inventory) around a lagged, noisy fair value, re-quoting every `requote_ms`.
 - Takers arrive at random (Poisson, `taker_rate_per_min`): informed ones compare the *true*
   fair value with the book and pick off stale quotes; noise ones cross at random.
+- Volatility is not a constant: each participant estimates it the way a desk (and our pricer)
+  would, from the tape's own past 1-minute returns (`TapeVol`, an EWMA seeded with the scenario's
+  `sigma_per_sqrt_hour` as the prior and floored at `sigma_floor_per_sqrt_hour`). The maker reads
+  the tape `maker_lag_ms` late, the informed takers read it now; neither ever looks past its own
+  reading time, so the hour's outcome is known only through the path.
 
 They trade through the same `Clob` as everyone else, as ordinary users with their own funder
 addresses, so every fill is in the ledger. Seeded: the same scenario gives the same flow.
@@ -23,6 +28,7 @@ from hourmm_sim.clob_events import MarketSpec
 from hourmm_sim.matching import BUY, DOWN, UP
 from hourmm_sim.units import ONE
 
+MINUTE_MS = 60_000
 PriceAt = Callable[[int], float | None]
 
 
@@ -40,7 +46,10 @@ class ParticipantsConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unkno
     informed_edge: float = 0.02
     taker_size_min: float = 5.0
     taker_size_max: float = 60.0
-    sigma_per_sqrt_hour: float = 0.004
+    sigma_per_sqrt_hour: float = 0.004  # prior and fallback of the tape-driven estimate
+    sigma_halflife_min: float = 30.0  # EWMA half-life of squared 1-minute returns
+    sigma_warm_min: int = 120  # history read back at the first quote (the pricer warms on 120 too)
+    sigma_floor_per_sqrt_hour: float = 0.001  # a dead tape must not make the market price certainty
     bankroll_pusd: float = 10_000_000.0
 
 
@@ -50,6 +59,43 @@ def fair_up(price: float, open_price: float, tau_ms: int, sigma_per_sqrt_hour: f
         return 1.0 if price >= open_price else 0.0
     z = math.log(price / open_price) / (sigma_per_sqrt_hour * math.sqrt(tau_ms / 3_600_000))
     return 0.5 * (1.0 + math.erf(z / math.sqrt(2.0)))
+
+
+class TapeVol:
+    """Hourly volatility from the tape's past 1-minute returns, read `lag_ms` behind the clock.
+
+    Incremental: each call folds in only the minute closes that have become visible since the last
+    one (O(1) per minute). The EWMA starts at the prior's variance, so a short tape (or a tape
+    without history before the first hour) prices with the scenario's value and drifts to the
+    data as minutes arrive. Only `price_at(t)` with `t <= now - lag_ms` is ever read.
+    """
+
+    def __init__(self, price_at: PriceAt, config: ParticipantsConfig, lag_ms: int) -> None:
+        self.price_at = price_at
+        self.lag_ms = lag_ms
+        self.floor = config.sigma_floor_per_sqrt_hour
+        self.warm_ms = config.sigma_warm_min * MINUTE_MS
+        self.decay = math.exp(-math.log(2.0) / max(config.sigma_halflife_min, 1e-9))
+        self.var_hour = config.sigma_per_sqrt_hour ** 2
+        self.samples = 0
+        self._last_ms: int | None = None
+        self._last_price: float | None = None
+
+    def sigma(self, now_ms: int) -> float:
+        visible = (now_ms - self.lag_ms) // MINUTE_MS * MINUTE_MS
+        if self._last_ms is None:
+            self._last_ms = visible - self.warm_ms - MINUTE_MS
+        while self._last_ms < visible:
+            self._last_ms += MINUTE_MS
+            price = self.price_at(self._last_ms)
+            if price is None or price <= 0:
+                continue
+            if self._last_price is not None:
+                r = math.log(price / self._last_price)
+                self.var_hour = self.decay * self.var_hour + (1.0 - self.decay) * 60.0 * r * r
+                self.samples += 1
+            self._last_price = price
+        return max(math.sqrt(self.var_hour), self.floor)
 
 
 def _grid(p: float, tick_u: int, up: bool) -> int:
@@ -76,6 +122,8 @@ class Participants:
         self._next_taker_ms: int | None = None
         self._quotes: list[str] = []
         self._n = 0
+        self.maker_vol = TapeVol(price_at, config, config.maker_lag_ms)
+        self.taker_vol = TapeVol(price_at, config, 0)
         bank = int(config.bankroll_pusd * ONE)
         clob.ledger.deposit(self.MAKER, bank)
         clob.ledger.deposit(self.TAKER, bank)
@@ -84,11 +132,12 @@ class Participants:
         self._n += 1
         return "0x" + hashlib.sha256(f"participant:{self.rng.random()}:{self._n}".encode()).hexdigest()
 
-    def _fair(self, spec: MarketSpec, at_ms: int, now_ms: int) -> float | None:
-        price, open_price = self.price_at(at_ms), self.price_at(spec.start_ms)
+    def _fair(self, spec: MarketSpec, at_ms: int, now_ms: int, sigma: float) -> float | None:
+        """P(Up) as seen from the tape at `at_ms` (<= now): the open and the price are both past."""
+        price, open_price = self.price_at(at_ms), self.price_at(min(spec.start_ms, at_ms))
         if price is None or open_price is None or open_price <= 0:
             return None
-        return fair_up(price, open_price, spec.end_ms - now_ms, self.config.sigma_per_sqrt_hour)
+        return fair_up(price, open_price, spec.end_ms - now_ms, sigma)
 
     def step(self, now_ms: int) -> None:
         if not self.config.enabled:
@@ -105,7 +154,7 @@ class Participants:
         cfg = self.config
         self.clob.cancel(self.MAKER_KEY, self._quotes, now_ms)
         self._quotes = []
-        fair = self._fair(spec, now_ms - cfg.maker_lag_ms, now_ms)
+        fair = self._fair(spec, now_ms - cfg.maker_lag_ms, now_ms, self.maker_vol.sigma(now_ms))
         if fair is None:
             return
         fair = min(max(fair + self.rng.gauss(0.0, cfg.maker_noise), 0.0), 1.0)
@@ -139,7 +188,7 @@ class Participants:
         size_f = self.rng.uniform(cfg.taker_size_min, cfg.taker_size_max)
         size = max(int(size_f * 100), 500) * 10_000
         if self.rng.random() < cfg.informed_share:
-            fair = self._fair(spec, now_ms, now_ms)
+            fair = self._fair(spec, now_ms, now_ms, self.taker_vol.sigma(now_ms))
             if fair is None:
                 return
             edge = int(cfg.informed_edge * ONE)

@@ -5,7 +5,10 @@ Binance stand-in and the venue on one clock and resolves from the same tape."""
 from __future__ import annotations
 
 import argparse
+import bisect
 import json
+import math
+import random
 
 import pytest
 from venue_testkit import START_MS, a_clob, market_of
@@ -17,7 +20,7 @@ from hourmm_sim.clob import OrderRequest
 from hourmm_sim.history import candles_between, load_candles
 from hourmm_sim.ledger import PUSD
 from hourmm_sim.matching import BUY, UP
-from hourmm_sim.participants import Participants, ParticipantsConfig, fair_up
+from hourmm_sim.participants import Participants, ParticipantsConfig, TapeVol, fair_up
 from hourmm_sim.scenarios import load_scenario
 from hourmm_sim.venue_main import build, tape_outcome
 
@@ -115,3 +118,69 @@ def test_a_toml_scenario_loads_the_same_way(tmp_path):
                     '[[faults]]\nat_s = 60\nkind = "ws_freeze"\nchannel = "market"\nduration_ms = 5000\n')
     scenario = load_scenario(path)
     assert scenario.hours == 2 and scenario.users[0].initial_pusd == 50 and scenario.faults[0].channel == "market"
+
+
+def minute_walk(start_ms: int, minutes: int, step: float, seed: int = 5) -> dict[int, float]:
+    """Minute closes of a +-`step` log random walk: its hourly vol is exactly step * sqrt(60)."""
+    rng, price, closes = random.Random(seed), 100_000.0, {}
+    for m in range(minutes):
+        closes[start_ms + m * 60_000] = price
+        price *= math.exp(step if rng.random() < 0.5 else -step)
+    return closes
+
+
+def path_of(closes: dict[int, float]):
+    times = sorted(closes)
+
+    def price_at(ts: int) -> float | None:
+        i = bisect.bisect_right(times, ts)
+        return closes[times[i - 1]] if i else None
+    return price_at
+
+
+def test_the_participants_volatility_comes_from_the_tape_not_the_scenario():
+    cfg = ParticipantsConfig(sigma_per_sqrt_hour=0.004, sigma_halflife_min=30.0, sigma_warm_min=120)
+    closes = minute_walk(START_MS - 180 * 60_000, 240, step=0.0002)  # 0.155 % per sqrt hour
+    vol = TapeVol(path_of(closes), cfg, lag_ms=3_000)
+    true_var = 0.0002 ** 2 * 60
+
+    def blend(prior_weight: float) -> float:  # the EWMA seeded with the prior, after n returns
+        return math.sqrt(prior_weight * 0.004 ** 2 + (1 - prior_weight) * true_var)
+    assert vol.sigma(START_MS) == pytest.approx(blend(0.5 ** (120 / 30)), rel=1e-6)  # 4 half-lives of warm history
+    assert vol.samples == 120
+    assert vol.sigma(START_MS + 30 * 60_000) == pytest.approx(blend(0.5 ** (150 / 30)), rel=1e-6)
+    assert vol.samples == 150
+    # no history at all: the scenario's value is the answer, and a flat tape decays only to the floor
+    empty = TapeVol(lambda ts: None, cfg, 0)
+    assert empty.sigma(START_MS) == pytest.approx(0.004) and empty.samples == 0
+    flat = TapeVol(lambda ts: 100_000.0, cfg, 0)
+    assert flat.sigma(START_MS) == pytest.approx(cfg.sigma_floor_per_sqrt_hour)
+
+
+def test_the_participants_never_read_the_tape_past_now():
+    """Two tapes equal up to T and different after it: every order and trade up to T is the same."""
+    closes = minute_walk(START_MS - 120 * 60_000, 200, step=0.0005, seed=9)
+    cut = START_MS + 10 * 60_000
+    other = {t: (p if t <= cut else p * 1.02) for t, p in closes.items()}
+    reads: list[tuple[int, int]] = []
+
+    def watched(price_at):
+        def read(ts: int) -> float | None:
+            reads.append((ts, now[0]))
+            return price_at(ts)
+        return read
+
+    now = [0]
+
+    def run(closes_: dict[int, float]) -> list[tuple[str, int, int]]:
+        clob = a_clob()
+        people = Participants(clob, watched(path_of(closes_)), ParticipantsConfig(taker_rate_per_min=6.0), 11)
+        for t in range(START_MS, cut + 1, 250):
+            now[0] = t
+            people.step(t)
+            clob.advance(t)
+        return [(tr.record.trade_id, tr.record.price_u, tr.record.size_u) for tr in clob.trades.values()]
+
+    first = run(closes)
+    assert first and first == run(other)
+    assert reads and all(ts <= at for ts, at in reads)

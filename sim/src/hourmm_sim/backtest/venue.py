@@ -38,7 +38,7 @@ class VenueParams(msgspec.Struct, frozen=True, kw_only=True):
 
 
 def sigma_per_sqrt_hour(minute_closes: Sequence[float]) -> float | None:
-    """RMS 1-minute log return scaled to an hour: what the participants' fair value assumes."""
+    """RMS 1-minute log return scaled to an hour: the prior of the participants' tape-driven volatility (`TapeVol`)."""
     r2 = [math.log(b / a) ** 2 for a, b in zip(minute_closes, minute_closes[1:], strict=False) if a > 0 and b > 0]
     return math.sqrt(60.0 * sum(r2) / len(r2)) if r2 else None
 

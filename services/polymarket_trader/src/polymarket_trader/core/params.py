@@ -20,7 +20,9 @@ class RiskLimits(msgspec.Struct, frozen=True, kw_only=True):
     max_reserved_usdc_e6: int = 200_000_000  # collateral locked by working BUYs (200 pUSD)
     max_order_size_e6: int = 50_000_000  # 50 shares per order
     max_open_orders: int = 4
-    max_position_e6: int = 200_000_000  # |Up - Down| net exposure, shares
+    # |Up - Down| net exposure, shares: 4 quotes of 10. At most ~40 pUSD at risk on a 1,000 pUSD
+    # account; quote sizes shrink linearly to zero at the cap (backtest 72 h: worst hour -10 vs -68 at 200).
+    max_position_e6: int = 40_000_000
     max_loss_per_hour_usdc_e6: int = 50_000_000  # marked to fair; breach -> FLATTEN, then HALT
 
 

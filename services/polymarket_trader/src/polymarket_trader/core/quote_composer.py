@@ -25,7 +25,9 @@ class QuoteParams(msgspec.Struct, frozen=True, kw_only=True):
     uncertainty_mult: float = 1.0  # * half the pricer's band
     time_spread: float = 0.005  # widening as expiry nears: time_spread * (sqrt(1h / t_rem) - 1)
     max_half_spread: float = 0.15
-    skew_at_cap: float = 0.02  # reservation price shift at full inventory (probability)
+    # Reservation price shift at full inventory (probability). With the default cap (40 shares) and
+    # quote size (10), one filled quote moves the centre 1 cent, a whole base half-spread.
+    skew_at_cap: float = 0.04
     replace_min_ticks: int = 2
     max_quotes_per_side: int = 1
 
