@@ -47,3 +47,22 @@ def test_every_bad_variable_is_named_in_one_error() -> None:
 def test_constant_vol_pricer_does_not_need_a_sigma_feature() -> None:
     cfg, _ = load_config({"PRICER_MODEL": "gbm_const", "PRICER_CONSTANT_SIGMA": "0.0002"})
     assert cfg.pricer == "gbm_const" and cfg.pricer_params.constant_sigma == 0.0002
+
+
+def test_the_default_blend_reads_minute_ewmas_and_one_second_ones_stay_selectable() -> None:
+    cfg, _ = load_config({})
+    pp = cfg.pricer_params
+    assert (pp.sigma_feature, pp.n_eff_feature) == ("ewma_vol_m1_300s", "ewma_n_eff_m1_300s")
+    assert (pp.slow_sigma_feature, pp.slow_n_eff_feature) == ("ewma_vol_m1_1800s", "ewma_n_eff_m1_1800s")
+    cfg, _ = load_config({"PRICER_SIGMA_FEATURE": "ewma_vol_300s", "PRICER_SLOW_SIGMA_FEATURE": "ewma_vol_1800s"})
+    pp = cfg.pricer_params
+    assert (pp.n_eff_feature, pp.slow_n_eff_feature) == ("ewma_n_eff_300s", "ewma_n_eff_1800s")
+
+
+def test_a_minute_ewma_the_engine_does_not_compute_is_rejected_by_name() -> None:
+    with pytest.raises(ConfigError) as err:
+        load_config({"PRICER_SLOW_SIGMA_FEATURE": "ewma_vol_m1_7200s"})
+    text = str(err.value)
+    assert "PRICER_SLOW_SIGMA_FEATURE='ewma_vol_m1_7200s'" in text
+    assert "PRICER_SLOW_N_EFF_FEATURE='ewma_n_eff_m1_7200s'" in text
+    assert "PRICER_SIGMA_FEATURE" not in text

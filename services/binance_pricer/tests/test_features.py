@@ -131,7 +131,8 @@ class ReferenceEngine:
     """The features computed the slow, obvious way: every closed second kept in plain lists.
 
     Each EWMA steps through every second one by one (a still second is a zero return), and every
-    window sum is summed afresh; the engine under test must agree on every event stream.
+    window sum is summed afresh; the minute EWMAs likewise step through every exchange minute.
+    The engine under test must agree on every event stream.
     """
 
     def __init__(self, p: FeatureParams) -> None:
@@ -144,6 +145,11 @@ class ReferenceEngine:
         self.price: float | None = None
         self.book: tuple[float, float, float, float] | None = None
         self.warm = False
+        self.minute = -1
+        self.offset = 0  # receive minus exchange time of the last trade
+        self.m_lp: float | None = None  # log price at the last minute close
+        self.m_var: dict[int, float] = {}
+        self.m_samples = 0.0
 
     def warm_start(self, closes: list[float]) -> None:
         for a, b in zip(closes, closes[1:], strict=False):
@@ -153,7 +159,16 @@ class ReferenceEngine:
                     d60 = 0.5 ** (60 / h)
                     self.var[h] = r2 if h not in self.var else d60 * self.var[h] + (1 - d60) * r2
                 self.samples += 1
+                self._minute_return(r2)
+        if self.m_lp is None and closes and closes[-1] > 0:
+            self.m_lp = math.log(closes[-1])
         self.warm = self.warm or len(closes) > 1
+
+    def _minute_return(self, r2: float) -> None:
+        for h in self.p.ewma_m1_half_lives_s:
+            d = 0.5 ** (60 / h)
+            self.m_var[h] = r2 if h not in self.m_var else d * self.m_var[h] + (1 - d) * r2
+        self.m_samples += 1
 
     def update(self, ev: object) -> None:
         if not isinstance(ev, BookTickerEvent | TradeEvent):
@@ -163,12 +178,30 @@ class ReferenceEngine:
             if self.price is not None:
                 self._close(sec - self.sec)
             self.sec = sec
+        if isinstance(ev, TradeEvent):
+            self.offset = ev.ts_local_ms - ev.ts_exchange_ms
+            exchange_ms = ev.ts_exchange_ms
+        else:
+            exchange_ms = ev.ts_local_ms - self.offset if ev.ts_exchange_ms is None else ev.ts_exchange_ms
+        minute = exchange_ms // 60_000
+        if minute > self.minute:
+            if self.price is not None:
+                self._close_minutes(minute - self.minute)
+            self.minute = minute
         if isinstance(ev, BookTickerEvent):
             bid, ask = ev.bid_e8 / 1e8, ev.ask_e8 / 1e8
             self.book = (bid, ask, ev.bid_qty, ev.ask_qty)
             self.price = (bid + ask) / 2
         elif self.book is None:
             self.price = ev.price_e8 / 1e8
+
+    def _close_minutes(self, elapsed: int) -> None:
+        assert self.price is not None
+        lp = math.log(self.price)
+        if self.m_lp is not None:
+            for r2 in [(lp - self.m_lp) ** 2 / 60] + [0.0] * (elapsed - 1):
+                self._minute_return(r2)
+        self.m_lp = lp
 
     def _close(self, elapsed: int) -> None:
         assert self.price is not None
@@ -194,6 +227,11 @@ class ReferenceEngine:
                 alpha = 1 - 0.5 ** (1 / h)
                 out[f"ewma_vol_{h}s"] = math.sqrt(self.var[h])
                 out[f"ewma_n_eff_{h}s"] = min(self.samples, (2 - alpha) / alpha)
+        for h in sorted(set(self.p.ewma_m1_half_lives_s)):
+            if h in self.m_var:
+                alpha = 1 - 0.5 ** (60 / h)
+                out[f"ewma_vol_m1_{h}s"] = math.sqrt(self.m_var[h])
+                out[f"ewma_n_eff_m1_{h}s"] = min(self.m_samples, (2 - alpha) / alpha)
         if self.lps and self.price is not None:
             for h in sorted(set(self.p.return_horizons_s)):
                 if len(self.lps) > h:
@@ -223,16 +261,19 @@ steps = st.tuples(
     rv=st.sets(st.sampled_from([1, 3, 10, 60]), min_size=1, max_size=3),
     half_lives=st.sets(st.sampled_from([1, 5, 60, 300]), min_size=1, max_size=3),
     horizons=st.sets(st.sampled_from([1, 2, 10, 30]), min_size=1, max_size=3),
+    m1_half_lives=st.sets(st.sampled_from([60, 300, 1800]), max_size=2),
+    trade_lag_ms=st.sampled_from([0, 40, 1_500, 59_999]),
     warm=st.lists(st.floats(min_value=90.0, max_value=110.0), max_size=5),
     stream=st.lists(steps, max_size=120),
     start_ms=st.integers(min_value=0, max_value=999),
 )
 def test_the_engine_equals_a_straightforward_reference_on_random_streams(
-    rv: set[int], half_lives: set[int], horizons: set[int], warm: list[float],
-    stream: list[tuple[str, int, float, float, float]], start_ms: int,
+    rv: set[int], half_lives: set[int], horizons: set[int], m1_half_lives: set[int], trade_lag_ms: int,
+    warm: list[float], stream: list[tuple[str, int, float, float, float]], start_ms: int,
 ) -> None:
     params = FeatureParams(rv_windows_s=tuple(rv), ewma_half_lives_s=tuple(half_lives),
-                           return_horizons_s=tuple(horizons), min_samples=5)
+                           return_horizons_s=tuple(horizons), ewma_m1_half_lives_s=tuple(m1_half_lives),
+                           min_samples=5)
     eng, ref = DefaultFeatureEngine(params), ReferenceEngine(params)
     eng.warm_start(warm)
     ref.warm_start(warm)
@@ -245,7 +286,8 @@ def test_the_engine_equals_a_straightforward_reference_on_random_streams(
         if kind == "book":
             ev = a_book(bid=price - 0.01, ask=price + 0.01, bid_qty=bid_qty, ask_qty=ask_qty, local=t)
         elif kind == "trade":
-            ev = a_trade(trade_id=i, price=price, ts=t, local=t)
+            # Exchange time lags receive time by a varying amount: spot BBOs borrow the offset.
+            ev = a_trade(trade_id=i, price=price, ts=t - trade_lag_ms * (i % 3), local=t)
         else:
             ev = a_kline(open_time=H0, ts=t)
         eng.update(ev)  # type: ignore[arg-type]
@@ -255,3 +297,46 @@ def test_the_engine_equals_a_straightforward_reference_on_random_streams(
         for key, value in want.items():
             assert got[key] == pytest.approx(value, rel=1e-9, abs=1e-12), key
         assert eng.ready == (ref.samples >= 5)
+
+
+def test_minutes_are_exchange_minutes_and_spot_bbos_borrow_the_last_trade_offset() -> None:
+    eng = DefaultFeatureEngine(FeatureParams(ewma_m1_half_lives_s=(300,)))
+    # The trade's exchange time lags its receipt by 2 s: a BBO received at 61.0 s is at 59.0 s.
+    eng.update(a_trade(price=100.0, ts=H0 + 1_000, local=H0 + 3_000))
+    eng.update(a_book(bid=100.99, ask=101.01, local=H0 + 61_000))
+    eng.update(a_book(bid=101.99, ask=102.01, local=H0 + 62_500))  # 60.5 s: minute 0 closes at 101
+    assert "ewma_vol_m1_300s" not in eng.snapshot(CTX)  # one close, no return yet
+    eng.update(a_book(bid=102.99, ask=103.01, local=H0 + 122_500))  # minute 1 closes at 102
+    f = eng.snapshot(CTX)
+    assert f["ewma_vol_m1_300s"] == pytest.approx(abs(math.log(102 / 101)) / math.sqrt(60), rel=1e-9)
+    assert f["ewma_n_eff_m1_300s"] == 1.0
+    # Two quiet minutes, then a close: two zero returns decay the variance before the next one.
+    v = f["ewma_vol_m1_300s"] ** 2
+    eng.update(a_book(bid=102.99, ask=103.01, local=H0 + 302_500))  # minute 2 closes at 103; 3, 4 quiet
+    d = 0.5 ** (60 / 300)
+    r2 = math.log(103 / 102) ** 2 / 60
+    f = eng.snapshot(CTX)
+    assert f["ewma_vol_m1_300s"] == pytest.approx(math.sqrt((d * v + (1 - d) * r2) * d * d), rel=1e-9)
+    assert f["ewma_n_eff_m1_300s"] == 4.0
+
+
+def test_warm_start_fills_the_minute_ewmas_and_anchors_the_first_live_minute() -> None:
+    rng = random.Random(5)
+    closes = [98_000.0]
+    per_minute = 6e-4
+    for _ in range(120):
+        closes.append(closes[-1] * math.exp(rng.gauss(0, per_minute)))
+    eng = DefaultFeatureEngine()
+    eng.warm_start(closes)
+    f = eng.snapshot(CTX)
+    assert f["ewma_vol_m1_1800s"] == pytest.approx(per_minute / math.sqrt(60), rel=0.25)
+    d300, d1800 = 0.5 ** (60 / 300), 0.5 ** (60 / 1800)
+    assert f["ewma_n_eff_m1_300s"] == pytest.approx((1 + d300) / (1 - d300))  # 120 returns: at the cap
+    assert f["ewma_n_eff_m1_1800s"] == pytest.approx((1 + d1800) / (1 - d1800))
+    # Live: the first minute's return is measured from the last kline close (this minute's open).
+    v = f["ewma_vol_m1_300s"] ** 2
+    mid = closes[-1] * math.exp(1e-3)
+    eng.update(a_book(bid=mid - 0.01, ask=mid + 0.01, local=H0 + 10_000))
+    eng.update(a_book(bid=mid - 0.01, ask=mid + 0.01, local=H0 + 60_000))
+    want = d300 * v + (1 - d300) * math.log(mid / closes[-1]) ** 2 / 60
+    assert eng.snapshot(CTX)["ewma_vol_m1_300s"] == pytest.approx(math.sqrt(want), rel=1e-6)  # mids are e8-rounded

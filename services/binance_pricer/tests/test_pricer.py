@@ -22,7 +22,7 @@ from hourmm_common.enums import OpenSource
 from hourmm_common.hours import HOUR_MS, hour_id
 
 SIGMA = 1e-4  # per sqrt(second)
-FEATS = {"ewma_vol_300s": SIGMA, "ewma_n_eff_300s": 300.0}
+FEATS = {"ewma_vol_m1_300s": SIGMA, "ewma_n_eff_m1_300s": 300.0}
 
 
 def a_context(*, open_price: float | None = 100_000.0, mid: float | None = 100_000.0,
@@ -72,7 +72,7 @@ def test_at_tau_zero_it_is_the_step_and_ties_resolve_up(mid: float, expected: fl
 
 
 def test_zero_sigma_is_the_step_too() -> None:
-    feats = {"ewma_vol_300s": 0.0, "ewma_n_eff_300s": 10.0}
+    feats = {"ewma_vol_m1_300s": 0.0, "ewma_n_eff_m1_300s": 10.0}
     assert BaselinePricer().price(a_context(mid=100_000.02), feats).p_yes == 0.999
     assert BaselinePricer().price(a_context(mid=100_000.0), feats).p_yes == 0.999
 
@@ -84,8 +84,8 @@ def test_output_is_clamped() -> None:
 
 def test_band_brackets_the_fair_value_and_narrows_with_more_samples() -> None:
     ctx = a_context(mid=100_060.0)
-    wide = BaselinePricer().price(ctx, {"ewma_vol_300s": SIGMA, "ewma_n_eff_300s": 20.0})
-    narrow = BaselinePricer().price(ctx, {"ewma_vol_300s": SIGMA, "ewma_n_eff_300s": 2_000.0})
+    wide = BaselinePricer().price(ctx, {"ewma_vol_m1_300s": SIGMA, "ewma_n_eff_m1_300s": 20.0})
+    narrow = BaselinePricer().price(ctx, {"ewma_vol_m1_300s": SIGMA, "ewma_n_eff_m1_300s": 2_000.0})
     for out in (wide, narrow):
         assert out.band_lo is not None and out.band_hi is not None and out.p_yes is not None
         assert out.band_lo <= out.p_yes <= out.band_hi
@@ -93,7 +93,7 @@ def test_band_brackets_the_fair_value_and_narrows_with_more_samples() -> None:
 
 
 def test_the_sigma_estimator_is_a_parameter() -> None:
-    feats = {"ewma_vol_300s": 1e-6, "rv_900s": 1e-3}
+    feats = {"ewma_vol_m1_300s": 1e-6, "rv_900s": 1e-3}
     slow = BaselinePricer(PricerParams(sigma_feature="rv_900s", n_eff_feature="none")).price(
         a_context(mid=100_050.0), feats)
     fast = BaselinePricer().price(a_context(mid=100_050.0), feats)
@@ -130,12 +130,12 @@ def test_pricer_output_is_always_a_valid_probability_with_an_ordered_band(
     o: float, s: float, n_eff: float, tau_ms: int
 ) -> None:
     out = BaselinePricer().price(a_context(open_price=o, mid=s, t_remaining_ms=tau_ms),
-                                 {"ewma_vol_300s": SIGMA, "ewma_n_eff_300s": n_eff})
+                                 {"ewma_vol_m1_300s": SIGMA, "ewma_n_eff_m1_300s": n_eff})
     assert out.p_yes is not None and out.band_lo is not None and out.band_hi is not None
     assert 0.001 <= out.band_lo <= out.p_yes <= out.band_hi <= 0.999
 
 
-BLEND_FEATS = {"ewma_vol_300s": 2e-4, "ewma_n_eff_300s": 300.0, "ewma_vol_1800s": 1e-4, "ewma_n_eff_1800s": 1800.0}
+BLEND_FEATS = {"ewma_vol_m1_300s": 2e-4, "ewma_n_eff_m1_300s": 300.0, "ewma_vol_m1_1800s": 1e-4, "ewma_n_eff_m1_1800s": 1800.0}
 
 
 @pytest.mark.parametrize(("t_remaining_min", "expected_sigma"), [
@@ -154,7 +154,7 @@ def test_term_blend_moves_from_the_slow_to_the_fast_variance(t_remaining_min: fl
 
 def test_term_blend_uses_the_estimator_it_has_when_one_is_missing() -> None:
     ctx = a_context(mid=100_050.0, t_remaining_ms=30 * 60_000)
-    only_fast = TermBlendPricer().price(ctx, {"ewma_vol_300s": 2e-4})
+    only_fast = TermBlendPricer().price(ctx, {"ewma_vol_m1_300s": 2e-4})
     assert only_fast.sigma == 2e-4
     assert TermBlendPricer().price(ctx, {}).reason == "no_sigma"
 
@@ -165,3 +165,21 @@ def test_term_blend_is_the_default_and_refuses_an_inverted_ramp() -> None:
     assert AConfig().pricer == "term_blend" and "term_blend" in PRICERS
     with pytest.raises(ValueError):
         TermBlendPricer(PricerParams(blend_fast_until_min=20.0, blend_slow_from_min=5.0))
+
+
+def test_the_default_estimators_are_the_minute_return_ewmas_of_the_engine() -> None:
+    from binance_pricer.core.features import DefaultFeatureEngine
+
+    p = PricerParams()
+    names = DefaultFeatureEngine().feature_names
+    defaults = (p.sigma_feature, p.n_eff_feature, p.slow_sigma_feature, p.slow_n_eff_feature)
+    assert defaults == ("ewma_vol_m1_300s", "ewma_n_eff_m1_300s", "ewma_vol_m1_1800s", "ewma_n_eff_m1_1800s")
+    assert all(name in names for name in defaults)
+    # Both families present: the default reads the minute ones, the one-second ones stay selectable.
+    feats = BLEND_FEATS | {"ewma_vol_300s": 9e-4, "ewma_n_eff_300s": 300.0,
+                           "ewma_vol_1800s": 8e-4, "ewma_n_eff_1800s": 1800.0}
+    ctx = a_context(mid=100_050.0, t_remaining_ms=3 * 60_000)
+    assert TermBlendPricer().price(ctx, feats).sigma == 2e-4
+    one_second = PricerParams(sigma_feature="ewma_vol_300s", n_eff_feature="ewma_n_eff_300s",
+                              slow_sigma_feature="ewma_vol_1800s", slow_n_eff_feature="ewma_n_eff_1800s")
+    assert TermBlendPricer(one_second).price(ctx, feats).sigma == 9e-4

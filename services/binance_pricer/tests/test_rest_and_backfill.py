@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import random
 from collections.abc import AsyncIterator
 
 import aiohttp
 import pytest
-from pricer_testkit.builders import H0, a_trade, e8
+from pricer_testkit.builders import H0, a_book, a_trade, e8
 from pricer_testkit.fake_binance import FakeBinance
 from pricer_testkit.waiting import until
 
@@ -140,3 +141,15 @@ async def test_warm_start_reads_closed_minutes_and_makes_the_engine_ready(env: E
     assert engine.ready
     q = env.fake.queries[0]
     assert q["interval"] == "1m" and int(q["startTime"]) == now - 121 * MINUTE_MS
+    # The minute-return EWMAs (the pricer's default) are filled too, from the 120 closed returns.
+    ctx = HourContextBuilder(now).get_context(now)
+    feats = engine.snapshot(ctx)
+    d = 0.5 ** (60 / 300)
+    assert feats["ewma_n_eff_m1_300s"] == pytest.approx((1 + d) / (1 - d))
+    assert feats["ewma_vol_m1_1800s"] == pytest.approx(abs(math.log(98_050 / 98_000)) / math.sqrt(60), rel=0.1)
+    # The first live minute's return is from the last *closed* kline (98,000), not the open one.
+    v = feats["ewma_vol_m1_300s"] ** 2
+    engine.update(a_book(bid=98_049.99, ask=98_050.01, local=now))
+    engine.update(a_book(bid=98_049.99, ask=98_050.01, local=now - now % MINUTE_MS + MINUTE_MS))
+    want = d * v + (1 - d) * math.log(98_050 / 98_000) ** 2 / 60
+    assert engine.snapshot(ctx)["ewma_vol_m1_300s"] == pytest.approx(math.sqrt(want), rel=1e-9)

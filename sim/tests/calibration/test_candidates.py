@@ -89,7 +89,7 @@ def test_the_service_default_is_its_ewma_of_minute_returns(walk) -> None:  # typ
     """The study runs the pricer service's own engine; on minute data its EWMA(hl = N s) feature is
     an EWMA of minute returns with a half-life of N / 60 minutes."""
     feature = PricerParams().sigma_feature
-    match = re.fullmatch(r"ewma_vol_(\d+)s", feature)
+    match = re.fullmatch(r"ewma_vol_(?:m1_)?(\d+)s", feature)
     if match is None:
         pytest.skip(f"the service's sigma feature {feature!r} is not an EWMA any more")
     c = walk(hours=24 + 6, seed=5)

@@ -226,7 +226,7 @@ MODELS: dict[str, FitFn] = {
     "blend_hl10_hl240": normal(blend(ewma("cc", 10.0), ewma("cc", 240.0))),
     "blend_seas_hl30_hl1440": normal(blend(seasonal("cc", 30.0), seasonal("cc", 1440.0))),
     "blend_tau_hl10_hl240": normal(blend_by_tau(ewma("cc", 10.0), ewma("cc", 240.0))),
-    # Only features the service computes today (ewma_vol_300s, ewma_vol_1800s): a config-level change.
+    # The service default (`term_blend` on ewma_vol_m1_300s and ewma_vol_m1_1800s: EWMAs of 1-minute returns).
     "blend_tau_hl5_hl30": normal(blend_by_tau(ewma("cc", 5.0), ewma("cc", 30.0))),
     "blend_rule_hl5_hl30": normal(blend_rule(ewma("cc", 5.0), ewma("cc", 30.0))),
     "blend_tau_range_hl10_cc_hl240": normal(blend_by_tau(ewma("range", 10.0), ewma("cc", 240.0))),

@@ -10,6 +10,12 @@ an update are zero returns, applied in O(1) for the EWMAs. Volatilities are per 
 so the pricer uses `sigma * sqrt(tau_seconds)`. Unknown features are left out of the dict (JSON
 has no NaN). Volatility state survives hour rollovers: the hour changes, the market does not.
 
+The same price is also sampled at exchange-time minute boundaries (`ewma_vol_m1_<h>s`): the
+calibration study validated the pricer's blend on 1-minute returns, and 1-second returns carry
+in-minute noise that inflates sigma (pulling fair values toward 0.5). Minute EWMAs only work
+when a minute closes; the warm start's 1-minute klines feed them directly, and the last kline
+close is the first live minute's reference price.
+
 `FeatureEngine` is the plug-in Protocol; `FEATURE_ENGINES` maps config names to factories.
 """
 
@@ -25,11 +31,14 @@ from binance_pricer.core.events import PRICE_SCALE, BinanceEvent, BookTickerEven
 from binance_pricer.core.hour_context import HourContext
 
 MINUTE_S = 60
+_MINUTE_MS = 60_000
 
 
 class FeatureParams(msgspec.Struct, frozen=True, kw_only=True):
     rv_windows_s: tuple[int, ...] = (60, 300, 900)
     ewma_half_lives_s: tuple[int, ...] = (60, 300, 1800)
+    # EWMAs of 1-minute returns (half-lives in seconds, volatilities per sqrt(second)).
+    ewma_m1_half_lives_s: tuple[int, ...] = (300, 1800)
     return_horizons_s: tuple[int, ...] = (10, 60, 300)
     # Samples (live seconds, or warm-start minutes) before the engine calls itself ready.
     min_samples: int = 30
@@ -67,6 +76,11 @@ class DefaultFeatureEngine:
     log price at each second's close. A run of still seconds is one slice fill. All EWMAs see
     the same observations, so they share one sample count and one "seen a return" flag; the
     decay over a run of k still seconds is `exp(k * log(decay))`, memoised per k.
+
+    Minute EWMAs sit beside them with their own sample count: the minute is the exchange's
+    (trade time `T`, or a futures BBO's `T`; a spot BBO carries none, so its receive time is
+    shifted by the last trade's receive-minus-exchange offset). An event opening a new minute
+    closes the old one at the sampled price; quiet minutes are zero returns, as for seconds.
     """
 
     name = "default"
@@ -74,8 +88,9 @@ class DefaultFeatureEngine:
     # Slots: the hot path reads and writes these on every event (no instance dict).
     __slots__ = ("_alphas", "_book", "_cum", "_cum_count", "_cum_size", "_ewma_index", "_ewma_keys",
         "_gap_decays", "_half_lives", "_has_price", "_has_var", "_horizons", "_log_decays", "_lp_count",
-        "_lp_last_close", "_lp_size", "_lps", "_minute_decays", "_n_eff_caps", "_r2_total", "_ret_keys",
-        "_rv_keys", "_samples", "_sec", "_trade_e8", "_vars", "_warm", "_windows", "feature_names", "params")
+        "_lp_last_close", "_lp_size", "_lps", "_m_decays", "_m_has_var", "_m_keys", "_m_log_decays", "_m_lp_last",
+        "_m_n_eff_caps", "_m_next_ms", "_m_samples", "_m_vars", "_min", "_minute_decays", "_n_eff_caps", "_r2_total", "_ret_keys",
+        "_rv_keys", "_samples", "_sec", "_trade_e8", "_vars", "_warm", "_windows", "_x_off", "feature_names", "params")
 
     def __init__(self, params: FeatureParams | None = None) -> None:
         p = params or FeatureParams()
@@ -101,6 +116,17 @@ class DefaultFeatureEngine:
         self._samples = 0.0  # observations seen, weighted as independent samples
         self._ewma_index = tuple(range(len(self._half_lives)))
         self._sec = -1  # current (open) second
+        m_half_lives = tuple(sorted(set(p.ewma_m1_half_lives_s)))
+        self._m_log_decays = tuple(-math.log(2.0) * MINUTE_S / h for h in m_half_lives)
+        self._m_decays = tuple(math.exp(ld) for ld in self._m_log_decays)
+        self._m_n_eff_caps = tuple((1.0 + d) / (1.0 - d) for d in self._m_decays)
+        self._m_vars = [0.0] * len(m_half_lives)
+        self._m_has_var = False
+        self._m_samples = 0.0  # minute returns seen (warm-start and live)
+        self._min = -1  # current (open) exchange minute
+        self._m_next_ms = -(2**62)  # exchange time at which the next minute opens (any, at first)
+        self._m_lp_last: float | None = None  # log price at the last minute close
+        self._x_off = 0  # receive minus exchange time, from the last trade (for spot BBOs)
         self._lp_last_close: float | None = None
         # The sampled price is read only when a second closes: an update just keeps its source,
         # the latest BBO (its mid) or, before any BBO, the latest trade price.
@@ -110,9 +136,10 @@ class DefaultFeatureEngine:
         self._warm = False
         self._rv_keys = tuple((w, f"rv_{w}s") for w in self._windows)
         self._ewma_keys = tuple((i, f"ewma_vol_{h}s", f"ewma_n_eff_{h}s") for i, h in enumerate(self._half_lives))
+        self._m_keys = tuple((i, f"ewma_vol_m1_{h}s", f"ewma_n_eff_m1_{h}s") for i, h in enumerate(m_half_lives))
         self._ret_keys = tuple((h, f"ret_{h}s") for h in self._horizons)
         names = [k for _, k in self._rv_keys]
-        for _, vol_key, n_key in self._ewma_keys:
+        for _, vol_key, n_key in self._ewma_keys + self._m_keys:
             names += [vol_key, n_key]
         names += [k for _, k in self._ret_keys]
         names += ["spread_bps", "book_imbalance", "live_seconds", "warm_started"]
@@ -126,19 +153,30 @@ class DefaultFeatureEngine:
 
     def update(self, event: BinanceEvent) -> None:
         if type(event) is BookTickerEvent:
-            sec = event.ts_local_ms // 1000
+            local = event.ts_local_ms
+            sec = local // 1000
             if sec > self._sec:
                 if self._has_price:
                     self._close_seconds(sec - self._sec)
                 self._sec = sec
+            ex = event.ts_exchange_ms
+            if ex is None:
+                ex = local - self._x_off
+            if ex >= self._m_next_ms:
+                self._roll_minute(ex)
             self._book = event
             self._has_price = True
         elif type(event) is TradeEvent:
-            sec = event.ts_local_ms // 1000
+            local = event.ts_local_ms
+            sec = local // 1000
             if sec > self._sec:
                 if self._has_price:
                     self._close_seconds(sec - self._sec)
                 self._sec = sec
+            ex = event.ts_exchange_ms
+            self._x_off = local - ex
+            if ex >= self._m_next_ms:
+                self._roll_minute(ex)
             if self._book is None:
                 # Until a BBO exists the last trade is the sampled price; after, the mid is.
                 self._trade_e8 = event.price_e8
@@ -193,6 +231,40 @@ class DefaultFeatureEngine:
             _ring_fill(self._lps, self._lp_count, lp, elapsed)
         self._lp_count += elapsed
 
+    def _roll_minute(self, ex_ms: int) -> None:
+        """An event at exchange time `ex_ms` opened a new minute: close the ones before it."""
+        minute = ex_ms // _MINUTE_MS
+        if self._has_price:
+            self._close_minutes(minute - self._min)
+        self._min = minute
+        self._m_next_ms = (minute + 1) * _MINUTE_MS
+
+    def _close_minutes(self, elapsed: int) -> None:
+        """Close the current minute (its return) and `elapsed - 1` quiet minutes (zero returns)."""
+        lp = math.log(self._current_price())
+        prev = self._m_lp_last
+        self._m_lp_last = lp
+        if prev is not None:
+            r = lp - prev
+            self._observe_minute(r * r / MINUTE_S)
+            if elapsed > 1:
+                gap = elapsed - 1
+                vs = self._m_vars
+                for i, ld in enumerate(self._m_log_decays):
+                    vs[i] *= math.exp(gap * ld)
+                self._m_samples += gap
+
+    def _observe_minute(self, r2_per_s: float) -> None:
+        """One 1-minute return (squared, per second) into every minute EWMA."""
+        vs = self._m_vars
+        if self._m_has_var:
+            for i, d in enumerate(self._m_decays):
+                vs[i] = d * vs[i] + (1.0 - d) * r2_per_s
+        else:
+            vs[:] = [r2_per_s] * len(vs)
+            self._m_has_var = True
+        self._m_samples += 1.0
+
     def _gap_decay(self, gap: int) -> tuple[float, ...]:
         """Each EWMA's decay over `gap` zero returns (memoised for gaps up to an hour)."""
         factors = tuple(math.exp(gap * ld) for ld in self._log_decays)
@@ -203,7 +275,12 @@ class DefaultFeatureEngine:
     # -- boot -------------------------------------------------------------------------------
 
     def warm_start(self, minute_closes: Sequence[float]) -> None:
-        """Seed the EWMA variances from recent 1-minute closes (oldest first)."""
+        """Seed the EWMA variances from recent closed 1-minute klines' closes (oldest first).
+
+        The minute EWMAs take each return as is. The one-second EWMAs take it as 60 seconds of
+        equal variance. If no live minute has closed yet, the last close (the open of the current
+        minute) is the reference price of the first live minute return.
+        """
         vs = self._vars
         for a, b in zip(minute_closes, minute_closes[1:], strict=False):
             if a > 0 and b > 0:
@@ -217,6 +294,9 @@ class DefaultFeatureEngine:
                     vs[:] = [r2_per_s] * len(vs)
                     self._has_var = True
                 self._samples += 1.0
+                self._observe_minute(r2_per_s)
+        if self._m_lp_last is None and minute_closes and minute_closes[-1] > 0:
+            self._m_lp_last = math.log(minute_closes[-1])
         self._warm = self._warm or len(minute_closes) > 1
 
     # -- publish ----------------------------------------------------------------------------
@@ -237,6 +317,11 @@ class DefaultFeatureEngine:
             for i, vol_key, n_key in self._ewma_keys:
                 out[vol_key] = math.sqrt(max(self._vars[i], 0.0))
                 out[n_key] = min(samples, self._n_eff_caps[i])
+        if self._m_has_var:
+            m_samples = self._m_samples
+            for i, vol_key, n_key in self._m_keys:
+                out[vol_key] = math.sqrt(max(self._m_vars[i], 0.0))
+                out[n_key] = min(m_samples, self._m_n_eff_caps[i])
         if self._lp_last_close is not None and self._has_price:
             lp_now = math.log(self._current_price())
             count = self._lp_count

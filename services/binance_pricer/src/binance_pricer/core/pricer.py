@@ -37,12 +37,14 @@ _SQRT2 = math.sqrt(2.0)
 
 
 class PricerParams(msgspec.Struct, frozen=True, kw_only=True):
-    sigma_feature: str = "ewma_vol_300s"
-    n_eff_feature: str = "ewma_n_eff_300s"
+    # EWMAs of 1-minute returns, as the calibration validated (1-second returns carry in-minute
+    # noise that inflates sigma); the 1-second `ewma_vol_<h>s` remain selectable by name.
+    sigma_feature: str = "ewma_vol_m1_300s"
+    n_eff_feature: str = "ewma_n_eff_m1_300s"
     band_k: float = 2.0
     # TermBlendPricer only: the slow estimator and where the blend moves from slow to fast.
-    slow_sigma_feature: str = "ewma_vol_1800s"
-    slow_n_eff_feature: str = "ewma_n_eff_1800s"
+    slow_sigma_feature: str = "ewma_vol_m1_1800s"
+    slow_n_eff_feature: str = "ewma_n_eff_m1_1800s"
     blend_fast_until_min: float = 5.0
     blend_slow_from_min: float = 20.0
     # ConstantVolPricer only: per sqrt(second) (0.00012 ~ 0.72 % per hour, quiet BTC).
