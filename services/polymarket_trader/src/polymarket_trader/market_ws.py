@@ -51,6 +51,14 @@ def log_sample_due(count: int) -> bool:
     return count <= _SAMPLE_LOG_LIMIT or count & (count - 1) == 0
 
 
+def drop_bad_message(counts: Counter[str], log: Any, key: str, reason: str, raw: str | bytes) -> None:
+    """Count a malformed frame or message under `key`, and log a truncated sample while due."""
+    counts[key] += 1
+    if log_sample_due(counts[key]):
+        text = raw if isinstance(raw, str) else raw.decode("utf-8", "replace")
+        log.warning("bad_message_dropped", kind=key, reason=reason[:200], sample=text[:200], count=counts[key])
+
+
 class MarketTranslator:
     """Market-channel frames -> events for the current market's two tokens. Pure (no IO)."""
 
@@ -87,11 +95,7 @@ class MarketTranslator:
         return out
 
     def _bad(self, key: str, reason: str, raw: str | bytes) -> None:
-        self.counts[key] += 1
-        if log_sample_due(self.counts[key]):
-            text = raw if isinstance(raw, str) else raw.decode("utf-8", "replace")
-            self._log.warning("bad_message_dropped", kind=key, reason=reason[:200], sample=text[:200],
-                              count=self.counts[key])
+        drop_bad_message(self.counts, self._log, key, reason, raw)
 
     def _one(self, msg: wire.MarketWsMsg, ts: int, out: list[Event]) -> None:
         kind = wire.classify_market(msg)

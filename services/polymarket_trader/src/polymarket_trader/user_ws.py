@@ -36,7 +36,7 @@ from polymarket_trader.core.events import (
     UserTradeEvent,
     VenueOrderStatus,
 )
-from polymarket_trader.market_ws import ChannelClient, log_sample_due
+from polymarket_trader.market_ws import ChannelClient, drop_bad_message
 
 _TRADE_STATUS = {s.value: s for s in TradeStatus}
 _TRADE_STATUS["MATCHED_NOT_BROADCASTED"] = TradeStatus.MATCHED
@@ -113,11 +113,7 @@ class UserTranslator:
         return out
 
     def _bad(self, key: str, reason: str, raw: str | bytes) -> None:
-        self.counts[key] += 1
-        if log_sample_due(self.counts[key]):
-            text = raw if isinstance(raw, str) else raw.decode("utf-8", "replace")
-            self._log.warning("bad_message_dropped", kind=key, reason=reason[:200], sample=text[:200],
-                              count=self.counts[key])
+        drop_bad_message(self.counts, self._log, key, reason, raw)
 
     def message_to_event(self, msg: wire.UserWsMsg, ts: int) -> Event | None:
         kind = wire.classify_user(msg)
