@@ -5,8 +5,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 REQS := requirements-dev.txt libs/hourmm_common/requirements.txt services/binance_pricer/requirements.txt \
-        services/polymarket_trader/requirements.txt sim/requirements.txt
-PKGS := libs/hourmm_common services/binance_pricer services/polymarket_trader sim
+        services/polymarket_trader/requirements.txt sim/requirements.txt \
+        lab/requirements.txt harness/requirements.txt cli/requirements.txt
+PKGS := libs/hourmm_common services/binance_pricer services/polymarket_trader sim lab harness cli
 PYTEST_ARGS ?=
 HOURS ?= 1
 SPEED ?= 30
@@ -37,13 +38,13 @@ lint: $(STAMP)
 	$(BIN)/mypy libs/hourmm_common/src/hourmm_common \
 	    services/binance_pricer/src/binance_pricer \
 	    services/polymarket_trader/src/polymarket_trader/core \
-	    sim/src/hourmm_sim
+	    sim/src/hourmm_sim lab/src/hourmm_lab harness/src/hourmm_harness cli/src/hourmm_cli
 
 bench: $(STAMP)
 	$(BIN)/python bench/run_all.py
 
 demo: $(STAMP)
-	$(BIN)/python -m hourmm_sim demo --hours $(HOURS) --speed $(SPEED)
+	$(BIN)/python -m hourmm_cli demo --hours $(HOURS) --speed $(SPEED)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -11,9 +11,9 @@ from __future__ import annotations
 import time
 
 from hourmm_common.hours import HOUR_MS, parse_iso_ms
-from hourmm_sim.backtest.runner import BacktestConfig, run_backtest
-from hourmm_sim.calibration.candles import load_minute_candles
-from hourmm_sim.calibration.study import run_study
+from hourmm_lab.backtest.runner import BacktestConfig, run_backtest
+from hourmm_lab.calibration.candles import load_minute_candles
+from hourmm_lab.calibration.study import run_study
 from hourmm_sim.history import data_path, load_candles
 
 HOURS = 3

@@ -12,11 +12,11 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "sim" / "src"))
 
-from hourmm_sim import auth  # noqa: E402
-from hourmm_sim.clob import Clob, ClobConfig, OrderRequest  # noqa: E402
-from hourmm_sim.ledger import Ledger  # noqa: E402
-from hourmm_sim.markets import hourly_market  # noqa: E402
-from hourmm_sim.participants import Participants, ParticipantsConfig  # noqa: E402
+from hourmm_sim.polymarket import auth  # noqa: E402
+from hourmm_sim.polymarket.clob import Clob, ClobConfig, OrderRequest  # noqa: E402
+from hourmm_sim.polymarket.ledger import Ledger  # noqa: E402
+from hourmm_sim.polymarket.markets import hourly_market  # noqa: E402
+from hourmm_sim.polymarket.participants import Participants, ParticipantsConfig  # noqa: E402
 
 HOUR0 = 1_748_872_800_000
 

@@ -247,6 +247,8 @@ def test_dockerfile_has_a_python_healthcheck_on_health(name: str) -> None:
 
 @pytest.mark.parametrize("name", SERVICES)
 def test_dockerfile_copies_only_the_shared_kernel_and_its_own_service(name: str) -> None:
+    """The trader's image also carries the `hourmm` dispatcher (standard library only) for `hourmm ctl`."""
+    extra = ("cli/",) if name == "polymarket_trader" else ()
     copies = _all_copies(name)
     assert copies
     for line in copies:
@@ -255,9 +257,15 @@ def test_dockerfile_copies_only_the_shared_kernel_and_its_own_service(name: str)
             continue
         sources = [p for p in parts[1:-1] if not p.startswith("--")]
         for source in sources:
-            assert source.startswith(("libs/hourmm_common/", f"services/{name}/")), line
+            assert source.startswith(("libs/hourmm_common/", f"services/{name}/", *extra)), line
     # It installs its own pinned requirements, which pull in the shared kernel's.
     text = (ROOT / "services" / name / "Dockerfile").read_text(encoding="utf-8")
     assert f"pip install -r services/{name}/requirements.txt" in text
     assert "-r ../../libs/hourmm_common/requirements.txt" in (
         ROOT / "services" / name / "requirements.txt").read_text(encoding="utf-8")
+
+
+def test_the_trader_image_has_the_operator_command() -> None:
+    text = (ROOT / "services" / "polymarket_trader" / "Dockerfile").read_text(encoding="utf-8")
+    assert "COPY cli/pyproject.toml cli/pyproject.toml" in text and "COPY cli/src cli/src" in text
+    assert re.search(r"pip install --no-deps .*\bcli\b", text)

@@ -1,4 +1,4 @@
-"""Shared harness of the end-to-end tests: the three real processes (`hourmm_sim.demo.Stack`) on a
+"""Shared harness of the end-to-end tests: the three real processes (`hourmm_harness.stack.Stack`) on a
 fast shared clock, a recorder of the trader's `/status`, and what is read back after the run (the
 trader's journal, the venue's fills, markets and ledger).
 
@@ -20,8 +20,10 @@ import aiohttp
 
 from hourmm_common.hours import HOUR_MS
 from hourmm_common.paths import repo_root
-from hourmm_sim.demo import Stack, ledger_check
-from hourmm_sim.report import OurFill, our_fills
+from hourmm_harness.demo import ledger_check
+from hourmm_harness.report import OurFill, our_fills
+from hourmm_harness.stack import Stack
+from hourmm_harness.status import TraderStatus
 from hourmm_sim.scenarios import load_scenario
 from polymarket_trader.config import BConfig
 from polymarket_trader.core.events import Event
@@ -54,11 +56,11 @@ class Run:
     def __init__(self, stack: Stack, first_hour_ms: int) -> None:
         self.stack = stack
         self.first_hour_ms = first_hour_ms
-        self.samples: list[dict[str, Any]] = []
+        self.samples: list[TraderStatus] = []
         self.ledger_ok = False
         self.ledger_line = ""
         self.ledger_detail: list[str] = []
-        self.final_status: dict[str, Any] = {}
+        self.final_status: TraderStatus | None = None
         self.fills: list[OurFill] = []
         self.markets: list[dict[str, Any]] = []
         self.events: list[Event] = []

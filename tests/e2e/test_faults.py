@@ -17,6 +17,7 @@ from __future__ import annotations
 import signal
 from pathlib import Path
 
+import msgspec
 import pytest
 from e2e.e2e_harness import Run, a_scenario, e2e_run, summary
 
@@ -152,7 +153,8 @@ async def test_invariants_hold_and_the_ledger_matches_through_faults(tmp_path: P
     # its expiration; the net position never exceeded the limit by more than one order.
     replayed, restored = run.replayed(), run.restored()
     assert replayed == restored
-    live = run.final_status["positions"]
+    assert run.final_status is not None
+    live = msgspec.structs.asdict(run.final_status.positions)
     assert {k: getattr(replayed.positions, k) for k in live} == live, why
     state = run.initial_state
     limit = state.limits.max_position_e6 + state.limits.max_order_size_e6

@@ -17,6 +17,7 @@ from __future__ import annotations
 import statistics
 from pathlib import Path
 
+import msgspec
 import pytest
 from e2e.e2e_harness import Run, a_scenario, e2e_run, summary
 
@@ -113,7 +114,7 @@ async def test_one_full_hour_from_selection_to_the_roll(tmp_path: Path) -> None:
     first_quote_ms = min(o.ts_local_ms for o in submitted)
     tops = [ev for ev in run.of(MarketBboEvent) if ev.ts_local_ms < first_quote_ms]
     assert {ev.token for ev in tops} == {Token.UP, Token.DOWN}, why
-    ticks = [s["market"]["tick_e4"] for s in run.samples if start <= s["ts_ms"] < end and s["market"]]
+    ticks = [s.market.tick_e4 for s in run.samples if start <= s.ts_ms < end and s.market]
     assert ticks and ticks[0] == 100, why  # the scenario's 0.01
     changes = {ev.new_tick_e4 for ev in run.of(TickSizeChangedEvent)}
     assert set(ticks) <= {100} | changes, why  # 0.001 only if the venue said so (a price near 0 or 1)
@@ -163,7 +164,8 @@ async def test_one_full_hour_from_selection_to_the_roll(tmp_path: Path) -> None:
     assert after_end and after_end[0] in (SessionState.DONE, SessionState.ACTIVE, SessionState.BOOT_SYNC), why
     rolls = [ev for ev in run.of(SessionRolloverEvent) if ev.hour_start_ms == end]
     assert rolls, why
-    assert run.final_status["market"]["condition_id"] == second["condition_id"], why
+    assert run.final_status is not None and run.final_status.market is not None, why
+    assert run.final_status.market.condition_id == second["condition_id"], why
 
     # Assertion: the journal holds the whole trace of events and decisions.
     tags = {type(ev).__name__ for ev in run.events}
@@ -190,7 +192,8 @@ async def test_one_full_hour_from_selection_to_the_roll(tmp_path: Path) -> None:
     # restored from its latest snapshot, gives exactly the trader's live positions.
     replayed, restored = run.replayed(), run.restored()
     assert replayed == restored
-    live = run.final_status["positions"]
+    assert run.final_status is not None
+    live = msgspec.structs.asdict(run.final_status.positions)
     assert {k: getattr(replayed.positions, k) for k in live} == live, why
     assert not replayed.open_orders, why
 

@@ -11,7 +11,7 @@ import pytest
 from integration.pm_conformance_kit import NOW_MS, START_MS, TraderAccount, a_scenario, an_account
 
 from hourmm_common.clock import ManualClock
-from hourmm_sim.venue import PolymarketVenue
+from hourmm_sim.polymarket.venue import PolymarketVenue
 from polymarket_trader.core.events import MarketInfo
 from polymarket_trader.gamma_client import GammaClient
 

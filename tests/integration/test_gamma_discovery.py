@@ -11,8 +11,8 @@ from integration.pm_conformance_kit import START_MS, a_scenario
 
 from hourmm_common.clock import ManualClock
 from hourmm_common.hours import HOUR_MS, et_slugs
+from hourmm_sim.polymarket.venue import PolymarketVenue
 from hourmm_sim.scenarios import FeeConfig
-from hourmm_sim.venue import PolymarketVenue
 from polymarket_trader.core.events import Event, FeeSchedule, MarketInfo, MarketSelected
 from polymarket_trader.gamma_client import GammaClient, NoMarket
 from polymarket_trader.market_scheduler import MarketScheduler

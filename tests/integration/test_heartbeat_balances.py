@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from integration.pm_conformance_kit import Inbox, TraderAccount
 
 from hourmm_common.clock import ManualClock
-from hourmm_sim.venue import PolymarketVenue
+from hourmm_sim.polymarket.venue import PolymarketVenue
 from polymarket_trader.core.effects import OrderAction, QueryBalances, QueryOpenOrders
 from polymarket_trader.core.events import (
     BalancesSnapshot,

@@ -14,7 +14,7 @@ from integration.pm_conformance_kit.paper import Session, live_quote, paper_trad
 from hourmm_common.clock import ManualClock
 from hourmm_common.enums import SessionState
 from hourmm_common.hours import HOUR_MS
-from hourmm_sim.venue import PolymarketVenue
+from hourmm_sim.polymarket.venue import PolymarketVenue
 from polymarket_trader.core.events import Token
 
 NEXT_HOUR_MS = START_MS + HOUR_MS

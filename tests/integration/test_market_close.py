@@ -13,9 +13,9 @@ from integration.pm_conformance_kit import NOW_MS, START_MS, Inbox, a_scenario, 
 
 from hourmm_common.clock import ManualClock
 from hourmm_common.hours import HOUR_MS
-from hourmm_sim.ledger import FEES_ADDRESS, PUSD
+from hourmm_sim.polymarket.ledger import FEES_ADDRESS, PUSD
+from hourmm_sim.polymarket.venue import PolymarketVenue
 from hourmm_sim.scenarios import FeeConfig
-from hourmm_sim.venue import PolymarketVenue
 from polymarket_trader.core.events import (
     MarketInfo,
     MarketStatus,

@@ -13,7 +13,7 @@ import pytest
 from integration.pm_conformance_kit import Inbox, TraderAccount
 
 from hourmm_common.clock import ManualClock
-from hourmm_sim.venue import PolymarketVenue
+from hourmm_sim.polymarket.venue import PolymarketVenue
 from polymarket_trader.core.events import (
     LastTradePriceEvent,
     MarketBboEvent,

@@ -11,7 +11,7 @@ import pytest
 from integration.pm_conformance_kit import DEPOSIT_WALLET, NOW_MS, PK_EOA, Inbox, TraderAccount
 
 from hourmm_common.clock import ManualClock
-from hourmm_sim.venue import PolymarketVenue
+from hourmm_sim.polymarket.venue import PolymarketVenue
 from polymarket_trader.core.effects import CancelAll, CancelOrders, PlaceOrder
 from polymarket_trader.core.events import (
     CancelAckEvent,

@@ -14,9 +14,9 @@ from integration.pm_conformance_kit.paper import Session, live_quote, paper_trad
 
 from hourmm_common.clock import ManualClock
 from hourmm_common.enums import SessionState
-from hourmm_sim.faults import Fault
-from hourmm_sim.ledger import PUSD
-from hourmm_sim.venue import PolymarketVenue
+from hourmm_sim.polymarket.faults import Fault
+from hourmm_sim.polymarket.ledger import PUSD
+from hourmm_sim.polymarket.venue import PolymarketVenue
 from polymarket_trader.core.effects import QueryBalances
 from polymarket_trader.core.events import OrderType, Token, TradeStatus, VenueOrderStatus
 from polymarket_trader.core.orders import OrderStatus

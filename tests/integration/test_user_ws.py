@@ -15,8 +15,8 @@ import pytest
 from integration.pm_conformance_kit import Inbox, TraderAccount, subscribed
 
 from hourmm_common.clock import ManualClock
-from hourmm_sim.faults import Fault
-from hourmm_sim.venue import PolymarketVenue
+from hourmm_sim.polymarket.faults import Fault
+from hourmm_sim.polymarket.venue import PolymarketVenue
 from polymarket_trader.core.events import (
     MarketInfo,
     OrderEventKind,

@@ -1,5 +1,5 @@
-"""`python -m hourmm_sim COMMAND ...`: the same commands as the `hourmm` script."""
+"""`python -m hourmm_sim ...` (`hourmm venue ...`): the local venue as a process (`venue_main`)."""
 
-from hourmm_sim.cli import main
+from hourmm_sim.venue_main import main
 
 raise SystemExit(main())

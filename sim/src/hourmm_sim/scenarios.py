@@ -15,10 +15,10 @@ import msgspec
 from hourmm_common.errors import ConfigError
 from hourmm_common.hours import HOUR_MS, parse_iso_ms
 from hourmm_common.paths import binance_data_dir
-from hourmm_sim.accounts import UserSpec
-from hourmm_sim.clob import ClobConfig
-from hourmm_sim.faults import Fault
-from hourmm_sim.participants import ParticipantsConfig
+from hourmm_sim.polymarket.accounts import UserSpec
+from hourmm_sim.polymarket.clob import ClobConfig
+from hourmm_sim.polymarket.faults import Fault
+from hourmm_sim.polymarket.participants import ParticipantsConfig
 
 
 class FeeConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

@@ -27,10 +27,10 @@ from hourmm_common.hours import HOUR_MS, iso_ms
 from hourmm_common.logs import configure_logging, get_logger
 from hourmm_sim.binance.main import TapeRequest, build_tape
 from hourmm_sim.binance.server import BinanceStandIn
-from hourmm_sim.clob_events import MarketSpec
+from hourmm_sim.polymarket.clob_events import MarketSpec
+from hourmm_sim.polymarket.venue import PolymarketVenue
 from hourmm_sim.scenarios import Scenario, load_scenario
 from hourmm_sim.tape import Tape
-from hourmm_sim.venue import PolymarketVenue
 
 WALL_STEP_MS = 20  # the venue steps at least every 250 scenario ms, at most every 20 wall ms
 

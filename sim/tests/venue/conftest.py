@@ -8,7 +8,7 @@ import pytest
 from venue_testkit import START_MS, a_scenario
 
 from hourmm_common.clock import ManualClock
-from hourmm_sim.venue import PolymarketVenue
+from hourmm_sim.polymarket.venue import PolymarketVenue
 
 
 @pytest.fixture

@@ -12,8 +12,8 @@ from py_clob_client_v2.signing.eip712 import sign_clob_auth_message
 from py_clob_client_v2.signing.hmac import build_hmac_signature
 from venue_testkit import DEPOSIT_WALLET, PK_DEPOSIT, PK_EOA, PK_SAFE, SAFE, a_user
 
-from hourmm_sim import auth
-from hourmm_sim.accounts import Accounts, derive_creds
+from hourmm_sim.polymarket import auth
+from hourmm_sim.polymarket.accounts import Accounts, derive_creds
 
 
 def signed(pk: str, signature_type: int, funder: str | None) -> dict:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from venue_testkit import START_MS, a_clob, an_order, market_of
 
-from hourmm_sim.clob import (
+from hourmm_sim.polymarket.clob import (
     CANCEL_ONLY_MSG,
     FAK_EMPTY,
     FOK_KILLED,
@@ -16,9 +16,9 @@ from hourmm_sim.clob import (
     order_from_amounts,
     taker_fee_u,
 )
-from hourmm_sim.clob_events import OrderEvent, TickEvent, TradeEvent
-from hourmm_sim.ledger import FEES_ADDRESS, PUSD
-from hourmm_sim.matching import BUY, DOWN, SELL, UP
+from hourmm_sim.polymarket.clob_events import OrderEvent, TickEvent, TradeEvent
+from hourmm_sim.polymarket.ledger import FEES_ADDRESS, PUSD
+from hourmm_sim.polymarket.matching import BUY, DOWN, SELL, UP
 
 T0 = START_MS + 60_000
 
@@ -288,3 +288,20 @@ def test_trade_faults_can_aim_at_some_owners_only():
     clob.advance(T0 + 5_000)
     assert clob.trades[bystanders].record.status == "MINED"
     assert clob.trades[aimed].record.status == "FAILED"
+
+
+def test_the_venue_counts_each_owners_order_outcomes_per_market():
+    clob = funded(a_clob(), "a", "b")
+    market = market_of(clob).condition_id
+    mine = an_order(clob, who="a", price=0.40)
+    expiring = an_order(clob, who="a", price=0.30, order_type="GTD", expiration_s=(T0 + 300_000) // 1000)
+    for order in (mine, expiring, an_order(clob, who="a", price=0.20)):
+        assert clob.place(order, T0).success
+    assert not clob.place(an_order(clob, who="a", token=DOWN, price=0.65, post_only=True), T0).success  # crosses
+    assert clob.place(an_order(clob, who="b", price=0.35), T0).success  # someone else's
+    clob.cancel("key-a", [mine.order_id], T0 + 1_000)
+    clob.advance(expiring.expiration_s * 1000 - 60_000)
+    assert clob.order_counts("key-a") == {market: {"placed": 4, "cancelled": 1, "expired": 1, "rejected": 1}}
+    assert clob.order_counts("key-b") == {market: {"placed": 1, "cancelled": 0, "expired": 0, "rejected": 0}}
+    clob.close_market(market, T0 + 2_000)  # the last working order ends with the market, not by its owner
+    assert clob.order_counts("key-a")[market]["expired"] == 2

@@ -9,8 +9,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from venue_testkit import START_MS, a_clob, an_order, market_of
 
-from hourmm_sim.ledger import FEES_ADDRESS, PUSD
-from hourmm_sim.matching import BUY, SELL
+from hourmm_sim.polymarket.ledger import FEES_ADDRESS, PUSD
+from hourmm_sim.polymarket.matching import BUY, SELL
 
 USERS = ("u1", "u2", "u3")
 place = st.tuples(

@@ -10,10 +10,10 @@ import pytest
 from venue_testkit import START_MS, a_clob, an_order, market_of
 
 from hourmm_common.paths import fixtures_dir
-from hourmm_sim import messages
-from hourmm_sim.clob_events import BookEvent, LastTradeEvent, OrderEvent, TickEvent, TradeEvent
-from hourmm_sim.gamma import gamma_event, gamma_market
-from hourmm_sim.matching import DOWN, UP
+from hourmm_sim.polymarket import messages
+from hourmm_sim.polymarket.clob_events import BookEvent, LastTradeEvent, OrderEvent, TickEvent, TradeEvent
+from hourmm_sim.polymarket.gamma import gamma_event, gamma_market
+from hourmm_sim.polymarket.matching import DOWN, UP
 
 PM = fixtures_dir() / "polymarket"
 T0 = START_MS + 60_000

@@ -7,8 +7,8 @@ from hypothesis import strategies as st
 from venue_testkit import a_scenario
 
 from hourmm_common.clock import ManualClock
-from hourmm_sim.clob_rest import ClobRest
-from hourmm_sim.venue import PolymarketVenue
+from hourmm_sim.polymarket.clob_rest import ClobRest
+from hourmm_sim.polymarket.venue import PolymarketVenue
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),

@@ -16,11 +16,11 @@ from venue_testkit import START_MS, a_clob, market_of
 from hourmm_common.clock import ManualClock
 from hourmm_common.errors import ConfigError
 from hourmm_common.paths import repo_root
-from hourmm_sim.clob import OrderRequest
 from hourmm_sim.history import candles_between, load_candles
-from hourmm_sim.ledger import PUSD
-from hourmm_sim.matching import BUY, UP
-from hourmm_sim.participants import Participants, ParticipantsConfig, TapeVol, fair_up
+from hourmm_sim.polymarket.clob import OrderRequest
+from hourmm_sim.polymarket.ledger import PUSD
+from hourmm_sim.polymarket.matching import BUY, UP
+from hourmm_sim.polymarket.participants import Participants, ParticipantsConfig, TapeVol, fair_up
 from hourmm_sim.scenarios import load_scenario
 from hourmm_sim.venue_main import build, tape_outcome
 

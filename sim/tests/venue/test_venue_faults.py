@@ -27,7 +27,7 @@ from venue_testkit import (
 )
 
 from hourmm_common.clock import ManualClock
-from hourmm_sim.venue import PolymarketVenue
+from hourmm_sim.polymarket.venue import PolymarketVenue
 
 
 def spec_of(venue):

@@ -214,3 +214,22 @@ async def test_rest_faults_match_the_method_as_well_as_the_path(venue):
     err, retried = await asyncio.to_thread(flow)
     assert err.status_code == 429 and err.error_msg == {"error": "Too Many Requests"}
     assert len(retried["canceled"]) == 1
+
+
+async def test_the_admin_api_reports_an_owners_order_outcomes(venue):
+    spec = spec_of(venue)
+
+    def flow():
+        client = sdk_client(venue, PK_EOA)
+        posted = sdk_limit(client, spec.up_token, 0.45, 10)
+        client.cancel_order(OrderPayload(orderID=posted["orderID"]))
+        return client.creds.api_key
+
+    api_key = await asyncio.to_thread(flow)
+    async with aiohttp.ClientSession() as http:
+        async with http.get(f"{venue.clob_url}/_sim/orders", params={"owner": api_key}) as resp:
+            assert resp.status == 200
+            assert await resp.json() == {spec.condition_id: {"placed": 1, "cancelled": 1, "expired": 0,
+                                                             "rejected": 0}}
+        async with http.get(f"{venue.clob_url}/_sim/orders") as resp:
+            assert resp.status == 400 and "owner" in (await resp.json())["error"]

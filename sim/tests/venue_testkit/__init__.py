@@ -9,11 +9,11 @@ from typing import Any
 import msgspec
 
 from hourmm_common.hours import parse_iso_ms
-from hourmm_sim.accounts import UserSpec
-from hourmm_sim.clob import Clob, ClobConfig, OrderRequest
-from hourmm_sim.ledger import Ledger
-from hourmm_sim.markets import hourly_market
-from hourmm_sim.participants import ParticipantsConfig
+from hourmm_sim.polymarket.accounts import UserSpec
+from hourmm_sim.polymarket.clob import Clob, ClobConfig, OrderRequest
+from hourmm_sim.polymarket.ledger import Ledger
+from hourmm_sim.polymarket.markets import hourly_market
+from hourmm_sim.polymarket.participants import ParticipantsConfig
 from hourmm_sim.scenarios import Scenario
 
 START = "2025-06-02T14:00:00Z"

@@ -2,7 +2,7 @@
 
 Two independent implementations of the Polymarket protocol meet here: the trader's edges
 (`polymarket_trader`: signing, REST, Gamma, both websockets, executor, reconciler, heartbeat) and
-the local venue (`hourmm_sim.PolymarketVenue`), in-process on 127.0.0.1:0, on one `ManualClock`.
+the local venue (`hourmm_sim.polymarket.venue.PolymarketVenue`), in-process on 127.0.0.1:0, on one `ManualClock`.
 Neither side is mocked. Builders take keyword overrides; every wait is on the venue's own
 delivery or on the manual clock, with short wall-time safety nets.
 """
@@ -19,10 +19,10 @@ from eth_account import Account
 
 from hourmm_common.clock import ManualClock, settle
 from hourmm_common.hours import parse_iso_ms
-from hourmm_sim.accounts import ApiCreds, UserSpec
-from hourmm_sim.participants import ParticipantsConfig
+from hourmm_sim.polymarket.accounts import ApiCreds, UserSpec
+from hourmm_sim.polymarket.participants import ParticipantsConfig
+from hourmm_sim.polymarket.venue import PolymarketVenue
 from hourmm_sim.scenarios import FeeConfig, Scenario
-from hourmm_sim.venue import PolymarketVenue
 from polymarket_trader.core.events import Event, MarketInfo, OrderType, Side, Token
 from polymarket_trader.rest_client import PolymarketRestClient
 from polymarket_trader.signing import L2Auth, OrderSigner, OrderSpec, SignedOrder

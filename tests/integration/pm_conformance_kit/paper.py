@@ -15,7 +15,7 @@ from trader_testkit.builders import a_snapshot
 from hourmm_common.clock import ManualClock
 from hourmm_common.hours import hour_start_ms
 from hourmm_common.snapshot import encode_snapshot
-from hourmm_sim.venue import PolymarketVenue
+from hourmm_sim.polymarket.venue import PolymarketVenue
 from polymarket_trader.app import ContainerBApp
 from polymarket_trader.config import BConfig
 from polymarket_trader.core.events import Side, Token

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 import msgspec
 
 from binance_pricer.core.features import FEATURE_ENGINES, FeatureParams
+from binance_pricer.core.health import DEFAULT_STALE_THRESHOLD_MS
 from binance_pricer.core.pricer import PRICERS, PricerParams
 from hourmm_common.clock import Clock
 from hourmm_common.config import EnvReader
@@ -29,7 +30,7 @@ class AConfig(msgspec.Struct, frozen=True, kw_only=True):
     symbol: str = "BTCUSDT"
     http_host: str = "0.0.0.0"
     http_port: int = 8080
-    stale_threshold_ms: int = 3_000
+    stale_threshold_ms: int = DEFAULT_STALE_THRESHOLD_MS
     snapshot_publish_hz: float = 50.0
     snapshot_publish_on_event: bool = False
     snapshot_min_publish_interval_ms: int = 1

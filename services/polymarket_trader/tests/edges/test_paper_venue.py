@@ -16,7 +16,7 @@ from edges.edge_kit import start_server
 from hourmm_common.clock import ManualClock
 from hourmm_common.enums import SessionState
 from hourmm_common.snapshot import encode_snapshot
-from hourmm_sim.venue import PolymarketVenue
+from hourmm_sim.polymarket.venue import PolymarketVenue
 from polymarket_trader.app import ContainerBApp
 from polymarket_trader.config import BConfig
 from polymarket_trader.core.orders import OrderStatus

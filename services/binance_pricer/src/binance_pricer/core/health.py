@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import msgspec
 
+DEFAULT_STALE_THRESHOLD_MS = 3_000  # no Binance event for this long: the snapshot says `stale`
+
 
 class FeedStatus(msgspec.Struct, frozen=True, kw_only=True):
     """What the websocket edge reports about itself at snapshot time."""
