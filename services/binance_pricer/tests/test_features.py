@@ -256,7 +256,7 @@ steps = st.tuples(
 )
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=150)
 @given(
     rv=st.sets(st.sampled_from([1, 3, 10, 60]), min_size=1, max_size=3),
     half_lives=st.sets(st.sampled_from([1, 5, 60, 300]), min_size=1, max_size=3),

@@ -154,8 +154,8 @@ def test_quantities_must_be_finite_and_non_negative(qty: str) -> None:
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=3), children, max_size=4),
-    max_leaves=12,
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=3), children, max_size=3),
+    max_leaves=8,
 )
 payload_keys = st.sampled_from(["t", "p", "q", "T", "m", "E", "u", "b", "B", "a", "A", "k", "i", "o", "c", "x"])
 

@@ -12,8 +12,8 @@ from hourmm_sim.polymarket.venue import PolymarketVenue
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=5),
-    max_leaves=20,
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=8), children, max_size=4),
+    max_leaves=10,
 )
 order_keys = st.fixed_dictionaries({}, optional={
     k: json_values for k in ("salt", "maker", "signer", "tokenId", "makerAmount", "takerAmount", "side",

@@ -9,7 +9,7 @@
 
 from __future__ import annotations
 
-from hypothesis import HealthCheck, settings
+from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 from trader_testkit.builders import a_bbo, at, boot_events, e6
@@ -226,6 +226,5 @@ class TraderMachine(RuleBasedStateMachine):
         assert not set(self.h.state.open_orders) & set(self.h.state.closed_orders)
 
 
-TraderMachine.TestCase.settings = settings(max_examples=60, stateful_step_count=40, deadline=None,
-                                           suppress_health_check=[HealthCheck.too_slow])
+TraderMachine.TestCase.settings = settings(max_examples=60, stateful_step_count=40)
 test_trader_invariants = TraderMachine.TestCase

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import msgspec
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from polymarket_trader import wire
@@ -40,7 +40,7 @@ def test_timestamps_in_seconds_or_ms_are_told_apart_by_magnitude() -> None:
     assert wire.timestamp_ms(None) is None
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=150)
 @given(st.binary(max_size=300))
 def test_arbitrary_bytes_are_counted_never_raised(raw: bytes) -> None:
     market, user = MarketTranslator(), UserTranslator(funder="0xabc", api_key="k")
@@ -48,7 +48,7 @@ def test_arbitrary_bytes_are_counted_never_raised(raw: bytes) -> None:
     user.frame_to_events(raw, 1)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150)
 @given(st.dictionaries(st.sampled_from(["event_type", "asset_id", "price", "size", "side", "bids", "asks",
                                         "price_changes", "new_tick_size", "maker_orders", "taker_order_id",
                                         "original_size", "status", "type", "trader_side"]),
