@@ -13,7 +13,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "sim" / "src"))
 
 from hourmm_sim.polymarket import auth  # noqa: E402
-from hourmm_sim.polymarket.clob import Clob, ClobConfig, OrderRequest  # noqa: E402
+from hourmm_sim.polymarket.clob import Clob  # noqa: E402
+from hourmm_sim.polymarket.clob_rules import ClobConfig, OrderRequest  # noqa: E402
 from hourmm_sim.polymarket.ledger import Ledger  # noqa: E402
 from hourmm_sim.polymarket.markets import hourly_market  # noqa: E402
 from hourmm_sim.polymarket.participants import Participants, ParticipantsConfig  # noqa: E402

@@ -35,7 +35,8 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "binance_pricer": ("hourmm_common",),
     "polymarket_trader": ("hourmm_common",),
     "hourmm_sim": ("hourmm_common",),
-    "hourmm_lab": ("hourmm_common", "hourmm_sim", "binance_pricer.core", "polymarket_trader.core"),
+    "hourmm_lab": ("hourmm_common", "hourmm_sim", "binance_pricer.core", "polymarket_trader.core",
+                   "hourmm_harness.charts"),
     "hourmm_harness": ("hourmm_common", "hourmm_sim"),
     "hourmm_cli": (),
 }

@@ -145,3 +145,8 @@ def test_a_missing_value_breaks_the_line_instead_of_bridging_it() -> None:
     record = DemoRecord(scenario="s", speed=30, start_ms=HOUR, end_ms=HOUR + HOUR_MS, samples=samples)
     page = render_html(record)
     assert page.count('stroke="#bf8700"') == 2  # our bid: before and after the gap, not across it
+
+
+def test_a_run_without_samples_still_renders_its_three_charts() -> None:
+    page = render_html(DemoRecord(scenario="s", speed=30, start_ms=HOUR, end_ms=HOUR + HOUR_MS))
+    assert page.count("<svg") == 3 and "<polyline" not in page and "14:00Z" in page

@@ -2,8 +2,8 @@
 
 In: a `DemoRecord` the demo filled while it ran (samples of the trader's `/status` over time,
 per-hour figures, mode changes, faults, the ledger verdict). Out: `summary_table()` for the
-terminal, `render_html()` / `write_report()` for a file a trader can open anywhere, offline.
-Pure formatting: no IO except `write_report`, no clock.
+terminal, `render_html()` / `write_report()` for a file a trader can open anywhere, offline (its
+charts are `charts.line_chart`'s inline SVG). Pure formatting: no IO except `write_report`, no clock.
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ from pathlib import Path
 
 import msgspec
 
-from hourmm_common.hours import HOUR_MS, hour_start_ms, iso_ms, parse_iso_ms
+from hourmm_common.hours import iso_ms, parse_iso_ms
+from hourmm_harness.charts import Band, Frame, Line, line_chart, time_markers
 
 
 class Sample(msgspec.Struct, frozen=True, kw_only=True):
@@ -112,115 +113,29 @@ def summary_table(hours: Sequence[HourRow]) -> str:
     return "\n".join(lines)
 
 
-# --- SVG ---------------------------------------------------------------------------------------
-
-_W, _H, _PAD_L, _PAD_R, _PAD_T, _PAD_B = 960, 260, 56, 12, 12, 26
-
-
-class Line(msgspec.Struct, frozen=True, kw_only=True):
-    """A series to draw; a `None` value breaks the line (no quote, no fair value at that time)."""
-
-    label: str
-    color: str
-    points: list[tuple[int, float | None]]
-    width: float = 1.5
-    dashed: bool = False
-
-    def runs(self) -> list[list[tuple[int, float]]]:
-        out: list[list[tuple[int, float]]] = [[]]
-        for t, v in self.points:
-            if v is None:
-                if out[-1]:
-                    out.append([])
-            else:
-                out[-1].append((t, v))
-        return [run for run in out if run]
-
-
-def svg_chart(lines: Sequence[Line], *, t0: int, t1: int, marks: Sequence[tuple[int, str]] = (),
-              y_range: tuple[float, float] | None = None, band: Sequence[tuple[int, float, float]] = ()) -> str:
-    """A time chart: lines over [t0, t1], an optional shaded band, vertical labelled marks."""
-    values = [v for line in lines for run in line.runs() for _, v in run] + [v for _, lo, hi in band for v in (lo, hi)]
-    if y_range is not None:
-        lo, hi = y_range
-    elif values:
-        lo, hi = min(values), max(values)
-    else:
-        lo, hi = 0.0, 1.0
-    if hi - lo < 1e-9:
-        lo, hi = lo - 1.0, hi + 1.0
-    pad = (hi - lo) * 0.05
-    lo, hi = lo - pad, hi + pad
-    span = max(1, t1 - t0)
-
-    def x(t: int) -> float:
-        return _PAD_L + (t - t0) / span * (_W - _PAD_L - _PAD_R)
-
-    def y(v: float) -> float:
-        return _PAD_T + (hi - v) / (hi - lo) * (_H - _PAD_T - _PAD_B)
-
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {_W} {_H}" class="chart">',
-           f'<rect x="{_PAD_L}" y="{_PAD_T}" width="{_W - _PAD_L - _PAD_R}" height="{_H - _PAD_T - _PAD_B}" '
-           'fill="#fafbfc" stroke="#d0d7de"/>']
-    for i in range(5):
-        v = lo + (hi - lo) * i / 4
-        out.append(f'<line x1="{_PAD_L}" x2="{_W - _PAD_R}" y1="{y(v):.1f}" y2="{y(v):.1f}" stroke="#eaeef2"/>'
-                   f'<text x="{_PAD_L - 4}" y="{y(v) + 4:.1f}" text-anchor="end" class="tick">{v:.3g}</text>')
-    for t, label in marks:
-        if t0 <= t <= t1:
-            out.append(f'<line x1="{x(t):.1f}" x2="{x(t):.1f}" y1="{_PAD_T}" y2="{_H - _PAD_B}" stroke="#8c959f" '
-                       f'stroke-dasharray="3 3"/><text x="{x(t) + 3:.1f}" y="{_H - _PAD_B + 14}" class="tick">'
-                       f'{html.escape(label)}</text>')
-    if len(band) > 1:
-        upper = " ".join(f"{x(t):.1f},{y(h):.1f}" for t, _, h in band)
-        lower = " ".join(f"{x(t):.1f},{y(lo_):.1f}" for t, lo_, _ in reversed(band))
-        out.append(f'<polygon points="{upper} {lower}" fill="#2da44e" fill-opacity="0.15"/>')
-    for line in lines:
-        dash = ' stroke-dasharray="5 3"' if line.dashed else ""
-        for run in line.runs():
-            if len(run) < 2:
-                continue
-            pts = " ".join(f"{x(t):.1f},{y(v):.1f}" for t, v in run)
-            out.append(f'<polyline points="{pts}" fill="none" stroke="{line.color}" stroke-width="{line.width}"{dash}/>')
-    legend_x = _PAD_L + 8
-    for line in lines:
-        out.append(f'<rect x="{legend_x}" y="{_PAD_T + 6}" width="10" height="3" fill="{line.color}"/>'
-                   f'<text x="{legend_x + 14}" y="{_PAD_T + 11}" class="tick">{html.escape(line.label)}</text>')
-        legend_x += 20 + 7 * len(line.label)
-    out.append("</svg>")
-    return "".join(out)
-
+# --- charts ------------------------------------------------------------------------------------
 
 def _series(samples: Sequence[Sample], attr: str) -> list[tuple[int, float | None]]:
     return [(s.t_ms, None if (v := getattr(s, attr)) is None else float(v)) for s in samples]
 
 
-def _hour_marks(start_ms: int, end_ms: int) -> list[tuple[int, str]]:
-    marks = []
-    t = hour_start_ms(start_ms)
-    while t <= end_ms:
-        if t >= start_ms:
-            marks.append((t, iso_ms(t)[11:16] + "Z"))
-        t += HOUR_MS
-    return marks
-
-
 def render_html(record: DemoRecord) -> str:
     s = record.samples
-    t0, t1 = record.start_ms, max(record.end_ms, record.start_ms + 1)
-    marks = _hour_marks(t0, t1)
-    price_chart = svg_chart(
+    frame = Frame(x_range=(record.start_ms, max(record.end_ms, record.start_ms + 1)),
+                  markers=time_markers(record.start_ms, record.end_ms))
+    price_chart = line_chart(
         [Line(label="best bid", color="#0969da", points=_series(s, "best_bid"), width=1),
          Line(label="best ask", color="#8250df", points=_series(s, "best_ask"), width=1),
          Line(label="our bid", color="#bf8700", points=_series(s, "our_bid"), dashed=True),
          Line(label="our ask", color="#cf222e", points=_series(s, "our_ask"), dashed=True),
          Line(label="fair p(Up)", color="#1a7f37", points=_series(s, "fair"), width=2)],
-        t0=t0, t1=t1, marks=marks, y_range=(0.0, 1.0),
-        band=[(x.t_ms, x.band_lo, x.band_hi) for x in s if x.band_lo is not None and x.band_hi is not None])
-    inventory_chart = svg_chart([Line(label="net Up shares", color="#0969da", points=_series(s, "inventory_up"))],
-                                t0=t0, t1=t1, marks=marks)
-    pnl_chart = svg_chart([Line(label="PnL (pUSD)", color="#1a7f37", points=_series(s, "pnl_usdc"))],
-                          t0=t0, t1=t1, marks=marks)
+        msgspec.structs.replace(frame, y_range=(0.0, 1.0), title="Fair value, book and our quotes"),
+        Band(label="fair band", color="#2da44e",
+             points=[(x.t_ms, x.band_lo, x.band_hi) for x in s if x.band_lo is not None and x.band_hi is not None]))
+    inventory_chart = line_chart([Line(label="net Up shares", color="#0969da", points=_series(s, "inventory_up"))],
+                                 msgspec.structs.replace(frame, unit="shares", title="Inventory"))
+    pnl_chart = line_chart([Line(label="PnL (pUSD)", color="#1a7f37", points=_series(s, "pnl_usdc"))],
+                           msgspec.structs.replace(frame, unit="pUSD", title="PnL"))
     ok = record.ledger_line.endswith("MATCH") and "MISMATCH" not in record.ledger_line
     rows = "".join(
         "<tr>" + "".join(f'<td class="n">{html.escape(_cell(getattr(h, attr)))}</td>' for _, attr, _ in _COLUMNS) + "</tr>"
@@ -236,7 +151,7 @@ def render_html(record: DemoRecord) -> str:
 body{{font:14px/1.45 -apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:24px auto;max-width:1000px;color:#1f2328}}
 h1{{font-size:22px}}h2{{font-size:16px;margin-top:28px}}table{{border-collapse:collapse;font-size:12px}}
 td,th{{border:1px solid #d0d7de;padding:3px 6px}}th{{background:#f6f8fa}}td.n{{text-align:right}}
-.chart{{width:100%;height:auto}}.tick{{font-size:11px;fill:#57606a}}.ok{{color:#1a7f37}}.bad{{color:#cf222e}}
+.ok{{color:#1a7f37}}.bad{{color:#cf222e}}
 code{{background:#f6f8fa;padding:1px 4px}}
 </style></head><body>
 <h1>HourMM demo report</h1>

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from hourmm_lab.backtest.translate import market_info, to_core_events
-from hourmm_sim.polymarket.clob import Clob, OrderRequest
+from hourmm_sim.polymarket.clob import Clob
 from hourmm_sim.polymarket.clob_events import OrderEvent, ResolvedEvent, TradeEvent
+from hourmm_sim.polymarket.clob_rules import OrderRequest
 from hourmm_sim.polymarket.markets import hourly_market
 from hourmm_sim.polymarket.matching import BUY, DOWN, UP
 from polymarket_trader.core.events import (

@@ -16,7 +16,7 @@ from hourmm_common.errors import ConfigError
 from hourmm_common.hours import HOUR_MS, parse_iso_ms
 from hourmm_common.paths import binance_data_dir
 from hourmm_sim.polymarket.accounts import UserSpec
-from hourmm_sim.polymarket.clob import ClobConfig
+from hourmm_sim.polymarket.clob_rules import ClobConfig
 from hourmm_sim.polymarket.faults import Fault
 from hourmm_sim.polymarket.participants import ParticipantsConfig
 

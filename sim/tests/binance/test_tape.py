@@ -15,8 +15,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hourmm_sim.history import Candle, candles_between
+from hourmm_sim.klines import KlineAccumulator
 from hourmm_sim.tape import (
-    KlineAccumulator,
     Tape,
     TapeQuote,
     TapeTrade,

@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 from venue_testkit import START_MS, a_clob, an_order, market_of
 
-from hourmm_sim.polymarket.clob import (
+from hourmm_sim.polymarket.clob_events import OrderEvent, TickEvent, TradeEvent
+from hourmm_sim.polymarket.clob_rules import (
     CANCEL_ONLY_MSG,
     FAK_EMPTY,
     FOK_KILLED,
@@ -16,7 +17,6 @@ from hourmm_sim.polymarket.clob import (
     order_from_amounts,
     taker_fee_u,
 )
-from hourmm_sim.polymarket.clob_events import OrderEvent, TickEvent, TradeEvent
 from hourmm_sim.polymarket.ledger import FEES_ADDRESS, PUSD
 from hourmm_sim.polymarket.matching import BUY, DOWN, SELL, UP
 
@@ -133,7 +133,7 @@ def test_trade_moves_matched_mined_confirmed_on_schedule():
 def test_failed_trade_reverts_the_ledger_exactly():
     clob = funded(a_clob(), "a", "b")
     spec = market_of(clob)
-    clob.add_trade_fault("fail", 1)
+    clob.pipeline.add_fault("fail", 1)
     clob.place(an_order(clob, who="a", price=0.40, size=10), T0)
     tid = clob.place(an_order(clob, who="b", token=DOWN, price=0.60, size=10), T0).trade_ids[0]
     clob.advance(T0 + 5_000)
@@ -180,11 +180,11 @@ def test_heartbeat_silence_for_ten_seconds_cancels_the_users_orders():
     clob = funded(a_clob(), "a")
     order = an_order(clob, who="a")
     clob.place(order, T0)
-    ok, hb = clob.heartbeat("key-a", "", T0)
+    ok, hb = clob.deadlines.heartbeat("key-a", "", T0)
     assert ok
-    ok, hb = clob.heartbeat("key-a", hb, T0 + 5_000)
+    ok, hb = clob.deadlines.heartbeat("key-a", hb, T0 + 5_000)
     assert ok
-    assert clob.heartbeat("key-a", "wrong", T0 + 6_000) == (False, hb)
+    assert clob.deadlines.heartbeat("key-a", "wrong", T0 + 6_000) == (False, hb)
     clob.advance(T0 + 15_000)
     assert clob.orders[order.order_id].status == "LIVE"
     clob.advance(T0 + 15_001)
@@ -267,7 +267,7 @@ def test_a_buy_beyond_the_pusd_allowance_is_refused():
 def test_a_retried_trade_goes_through_retrying_before_it_is_mined():
     cfg = ClobConfig(mined_delay_ms=1_000, confirmed_delay_ms=4_000)
     clob = funded(a_clob(cfg), "a", "b")
-    clob.add_trade_fault("retry", 1)
+    clob.pipeline.add_fault("retry", 1)
     clob.place(an_order(clob, who="a", price=0.40, size=10), T0)
     tid = clob.place(an_order(clob, who="b", token=DOWN, price=0.60, size=10), T0).trade_ids[0]
     clob.drain()
@@ -281,7 +281,7 @@ def test_a_retried_trade_goes_through_retrying_before_it_is_mined():
 
 def test_trade_faults_can_aim_at_some_owners_only():
     clob = funded(a_clob(), "a", "b", "c")
-    clob.add_trade_fault("fail", 1, owners=frozenset({"key-c"}))
+    clob.pipeline.add_fault("fail", 1, owners=frozenset({"key-c"}))
     clob.place(an_order(clob, who="a", price=0.40, size=10), T0)
     bystanders = clob.place(an_order(clob, who="b", token=DOWN, price=0.60, size=5), T0).trade_ids[0]
     aimed = clob.place(an_order(clob, who="c", token=DOWN, price=0.60, size=5), T0).trade_ids[0]

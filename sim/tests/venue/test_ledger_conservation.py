@@ -53,7 +53,7 @@ def test_random_order_flow_conserves_collateral_and_complete_sets(actions, winne
             now += action[1]
             clob.advance(now)
         elif kind in ("fail", "retry"):
-            clob.add_trade_fault(kind, action[1])
+            clob.pipeline.add_fault(kind, action[1])
         _check(clob)
     clob.advance(spec.end_ms, outcome=lambda s: winner)
     clob.advance(spec.end_ms + clob.config.resolve_delay_ms, outcome=lambda s: winner)

@@ -17,7 +17,7 @@ from hourmm_common.clock import ManualClock
 from hourmm_common.errors import ConfigError
 from hourmm_common.paths import repo_root
 from hourmm_sim.history import candles_between, load_candles
-from hourmm_sim.polymarket.clob import OrderRequest
+from hourmm_sim.polymarket.clob_rules import OrderRequest
 from hourmm_sim.polymarket.ledger import PUSD
 from hourmm_sim.polymarket.matching import BUY, UP
 from hourmm_sim.polymarket.participants import Participants, ParticipantsConfig, TapeVol, fair_up

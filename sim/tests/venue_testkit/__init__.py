@@ -10,7 +10,8 @@ import msgspec
 
 from hourmm_common.hours import parse_iso_ms
 from hourmm_sim.polymarket.accounts import UserSpec
-from hourmm_sim.polymarket.clob import Clob, ClobConfig, OrderRequest
+from hourmm_sim.polymarket.clob import Clob
+from hourmm_sim.polymarket.clob_rules import ClobConfig, OrderRequest
 from hourmm_sim.polymarket.ledger import Ledger
 from hourmm_sim.polymarket.markets import hourly_market
 from hourmm_sim.polymarket.participants import ParticipantsConfig

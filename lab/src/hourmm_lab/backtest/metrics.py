@@ -20,8 +20,8 @@ from collections.abc import Iterable
 
 import msgspec
 
-from hourmm_sim.polymarket.clob import taker_fee_u
 from hourmm_sim.polymarket.clob_events import MarketSpec, TradeEvent, VenueEvent
+from hourmm_sim.polymarket.clob_rules import taker_fee_u
 from hourmm_sim.polymarket.matching import BUY, UP
 from hourmm_sim.polymarket.units import ONE, mul_units
 

@@ -15,8 +15,9 @@ from collections.abc import Sequence
 import msgspec
 
 from hourmm_common.hours import HOUR_MS
-from hourmm_sim.polymarket.clob import Clob, ClobConfig
+from hourmm_sim.polymarket.clob import Clob
 from hourmm_sim.polymarket.clob_events import MarketSpec, VenueEvent
+from hourmm_sim.polymarket.clob_rules import ClobConfig
 from hourmm_sim.polymarket.markets import hourly_market
 from hourmm_sim.polymarket.matching import DOWN, UP
 from hourmm_sim.polymarket.participants import Participants, ParticipantsConfig

@@ -14,7 +14,8 @@ import re
 
 import msgspec
 
-from hourmm_sim.tape import Kline, TapeQuote, TapeTrade
+from hourmm_sim.klines import Kline
+from hourmm_sim.tape import TapeQuote, TapeTrade
 
 # Kline intervals Binance spot accepts, in milliseconds (the stand-in serves them all).
 INTERVALS_MS: dict[str, int] = {

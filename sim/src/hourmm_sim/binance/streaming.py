@@ -16,7 +16,8 @@ from collections.abc import Callable
 from hourmm_common.clock import Clock
 from hourmm_sim.binance import messages
 from hourmm_sim.binance.connection import ClientConnection, StandInLimits
-from hourmm_sim.tape import Kline, KlineAccumulator, Tape, TapeTrade
+from hourmm_sim.klines import Kline, KlineAccumulator
+from hourmm_sim.tape import Tape, TapeTrade
 
 
 class _KlineState:

@@ -1,22 +1,20 @@
 """The CLOB engine: order admission with the venue's real rules and error texts, matching,
-settlement into the ledger, trade status lifecycle, GTD expiry, dead-man switch, tick changes,
-market close and resolution.
+cancels, tick changes, market close and resolution; the room every edge calls into.
 
 In: typed requests and the current scenario time (`now_ms`) from the edges. Out: results, and
-`VenueEvent`s appended to `self.events` for the edges to deliver. Deterministic: ids derive from
-a seed and counters; no clock, no IO, no randomness of its own.
+`VenueEvent`s appended to `self.events` for the edges to deliver. Two rooms of its own keep what
+happens later: `trade_pipeline` (a match's trades, MATCHED -> MINED -> CONFIRMED, failures and
+retries) and `deadlines` (GTD expiry, the dead-man switch, close and resolution times);
+`advance` runs what they say is due. Deterministic: ids derive from a seed and counters
+(`ids.VenueIds`); no clock, no IO, no randomness of its own.
 """
 
 from __future__ import annotations
 
 import bisect
-import hashlib
-import heapq
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-
-import msgspec
 
 from hourmm_sim.polymarket.clob_events import (
     BookEvent,
@@ -30,18 +28,24 @@ from hourmm_sim.polymarket.clob_events import (
     TradeRecord,
     VenueEvent,
 )
-from hourmm_sim.polymarket.clob_rules import ALREADY_DONE as ALREADY_DONE
-from hourmm_sim.polymarket.clob_rules import CANCEL_ONLY_MSG as CANCEL_ONLY_MSG
-from hourmm_sim.polymarket.clob_rules import FAK_EMPTY as FAK_EMPTY
-from hourmm_sim.polymarket.clob_rules import FOK_KILLED as FOK_KILLED
-from hourmm_sim.polymarket.clob_rules import NOT_ENOUGH as NOT_ENOUGH
-from hourmm_sim.polymarket.clob_rules import NOT_READY as NOT_READY
-from hourmm_sim.polymarket.clob_rules import POST_ONLY_CROSS as POST_ONLY_CROSS
-from hourmm_sim.polymarket.clob_rules import ClobConfig as ClobConfig
-from hourmm_sim.polymarket.clob_rules import OrderRequest as OrderRequest
-from hourmm_sim.polymarket.clob_rules import PlaceResult as PlaceResult
-from hourmm_sim.polymarket.clob_rules import order_from_amounts as order_from_amounts
-from hourmm_sim.polymarket.clob_rules import taker_fee_u as taker_fee_u
+from hourmm_sim.polymarket.clob_rules import (
+    ALREADY_DONE,
+    CANCEL_ONLY_MSG,
+    FAK_EMPTY,
+    FOK_KILLED,
+    NOT_ENOUGH,
+    NOT_READY,
+    POST_ONLY_CROSS,
+    ClobConfig,
+    OrderRequest,
+    PlaceResult,
+    limit_price_u,
+    request_error,
+    size_error,
+    taker_fee_u,
+)
+from hourmm_sim.polymarket.deadlines import Deadlines
+from hourmm_sim.polymarket.ids import VenueIds
 from hourmm_sim.polymarket.ledger import PUSD, InsufficientFunds, Ledger
 from hourmm_sim.polymarket.matching import (
     BUY,
@@ -50,12 +54,11 @@ from hourmm_sim.polymarket.matching import (
     SELL,
     UP,
     Book,
-    Fill,
     LevelChange,
     RestingOrder,
 )
-from hourmm_sim.polymarket.settlement import settle_level
-from hourmm_sim.polymarket.units import ONE, fmt_tick, fmt_units, mul_units
+from hourmm_sim.polymarket.trade_pipeline import Trade, TradePipeline
+from hourmm_sim.polymarket.units import ONE, mul_units
 
 
 @dataclass(slots=True)
@@ -69,43 +72,27 @@ class MarketState:
     last_trade_u: int | None = None  # Up-space
 
 
-@dataclass(slots=True)
-class _TradeFault:
-    kind: str
-    owners: frozenset[str] | None
-    remaining: int
-
-
-@dataclass(slots=True)
-class _Trade:
-    record: TradeRecord
-    fail: bool = False
-    retry: bool = False
-
-
 class Clob:
-    """All markets of the scenario, their books, the ledger and the trade pipeline."""
+    """All markets of the scenario, their books, the ledger, the trade pipeline and the deadlines."""
 
     def __init__(self, config: ClobConfig | None = None, ledger: Ledger | None = None) -> None:
         self.config = config or ClobConfig()
         self.ledger = ledger or Ledger()
+        ids = VenueIds(self.config.seed)
+        self.pipeline = TradePipeline(self.config, self.ledger, ids)
+        self.deadlines = Deadlines(self.config, ids)
         self.markets: dict[str, MarketState] = {}
         self.token_market: dict[str, tuple[str, int]] = {}
         self.orders: dict[str, RestingOrder] = {}
-        self.order_trades: dict[str, list[str]] = {}
-        self.trades: dict[str, _Trade] = {}
         self.events: list[VenueEvent] = []
         self.cancel_only = False
         self.rejected: Counter[tuple[str, str]] = Counter()  # (owner, market) -> orders refused
-        self._trade_faults: list[_TradeFault] = []
-        self._matched: deque[tuple[int, str]] = deque()
-        self._mined: deque[tuple[int, str]] = deque()
-        self._expiries: list[tuple[int, str]] = []
-        self._heartbeats: dict[str, tuple[str, int]] = {}  # owner -> (expected id, deadline)
-        self._counter = 0
-        self._closing: list[tuple[int, str]] = []
-        self._resolving: list[tuple[int, str]] = []
         self._windows: list[tuple[int, int, str]] = []  # (start, end, market), by start
+
+    @property
+    def trades(self) -> dict[str, Trade]:
+        """Every trade so far, by id, with its latest record."""
+        return self.pipeline.trades
 
     def trading_markets(self, now_ms: int) -> list[MarketState]:
         """Markets whose window contains `now_ms` and that still trade (O(log n))."""
@@ -121,20 +108,10 @@ class Clob:
                 out.append(state)
         return out
 
-    # --- ids -----------------------------------------------------------------------------
-    def _digest(self, kind: str) -> bytes:
-        self._counter += 1
-        return hashlib.sha256(f"{self.config.seed}:{kind}:{self._counter}".encode()).digest()
-
-    def new_uuid(self, kind: str) -> str:
-        h = self._digest(kind).hex()
-        return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-a{h[17:20]}-{h[20:32]}"
-
     # --- markets -------------------------------------------------------------------------
     def add_market(self, spec: MarketSpec) -> None:
         self.markets[spec.condition_id] = MarketState(spec=spec, tick_u=spec.tick_u)
-        heapq.heappush(self._closing, (spec.end_ms, spec.condition_id))
-        heapq.heappush(self._resolving, (spec.end_ms + self.config.resolve_delay_ms, spec.condition_id))
+        self.deadlines.watch_market(spec)
         bisect.insort(self._windows, (spec.start_ms, spec.end_ms, spec.condition_id))
         self.token_market[spec.up_token] = (spec.condition_id, UP)
         self.token_market[spec.down_token] = (spec.condition_id, DOWN)
@@ -147,34 +124,31 @@ class Clob:
     def place(self, req: OrderRequest, now_ms: int) -> PlaceResult:
         err = self._admission_error(req, now_ms)
         if err is not None:
-            status, msg = err
-            where = self.token_market.get(req.token_id)
-            self.rejected[(req.owner, where[0] if where else "")] += 1
-            return PlaceResult(success=False, order_id=req.order_id, error=msg, http_status=status)
+            return self._reject(req, *err)
         market_id, token = self.token_market[req.token_id]
         market = self.markets[market_id]
         order = RestingOrder(
             order_id=req.order_id, owner=req.owner, holder=req.holder, maker_address=req.maker_address,
-            market=market_id, token=token, side=req.side, price_u=_limit_price_u(req, market.tick_u),
+            market=market_id, token=token, side=req.side, price_u=limit_price_u(req, market.tick_u),
             size_u=req.size_u,
             order_type=req.order_type, expiration_s=req.expiration_s, created_ms=now_ms,
         )
         book = market.book
         crosses = book.crosses(order)
-        size_error = self._size_error(order, market, crosses)
-        if size_error:
-            return self._reject(req, size_error)
+        too_small = size_error(order, market.spec.min_size_u, crosses)
+        if too_small:
+            return self._reject(req, 400, too_small)
         if req.post_only and crosses:
-            return self._reject(req, POST_ONLY_CROSS)
-        if req.order_type == "FOK" and self._crossable_u(book, order) < order.size_u:
-            return self._reject(req, FOK_KILLED)
+            return self._reject(req, 400, POST_ONLY_CROSS)
+        if req.order_type == "FOK" and book.crossable_u(order) < order.size_u:
+            return self._reject(req, 400, FOK_KILLED)
         if req.order_type == "FAK" and not crosses:
-            return self._reject(req, FAK_EMPTY)
+            return self._reject(req, 400, FAK_EMPTY)
         fee_bound = taker_fee_u(order.size_u, ONE // 2, market.spec.fee_rate_e5, market.spec.fee_exponent) if crosses else 0
         try:
             self._reserve(order, extra_u=fee_bound if order.side == BUY else 0)
         except InsufficientFunds:
-            return self._reject(req, NOT_ENOUGH)
+            return self._reject(req, 400, NOT_ENOUGH)
         if order.side == BUY and fee_bound:
             order.reserved_u -= fee_bound
             self.ledger.release(order.holder, PUSD, fee_bound)  # fees are debited from free funds
@@ -184,15 +158,14 @@ class Clob:
         """An admitted order: match what crosses, rest (GTC/GTD) or kill (FOK/FAK) the rest."""
         book = market.book
         self.orders[order.order_id] = order
-        self.order_trades[order.order_id] = []
         self._emit_order("PLACEMENT", order, now_ms)
         changes: list[LevelChange] = []
         fills = book.match(order, changes) if crosses else []
-        trades = self._settle_fills(market, order, fills, now_ms)
+        trades = self.pipeline.settle(market.spec, order, fills, now_ms)
         if order.remaining_u > 0 and order.order_type in ("GTC", "GTD"):
             changes.append(book.add(order))
             if order.order_type == "GTD":
-                heapq.heappush(self._expiries, (order.expiration_s * 1000 - self.config.gtd_margin_ms, order.order_id))
+                self.deadlines.watch_gtd(order)
         elif order.remaining_u > 0:
             self._finish(order, "CANCELED", now_ms, "unfilled_remainder")
         else:
@@ -209,9 +182,10 @@ class Clob:
             tx_hashes=tuple(t.tx_hash for t in trades),
         )
 
-    def _reject(self, req: OrderRequest, msg: str) -> PlaceResult:
-        self.rejected[(req.owner, self.token_market[req.token_id][0])] += 1
-        return PlaceResult(success=False, order_id=req.order_id, error=msg, http_status=400)
+    def _reject(self, req: OrderRequest, http_status: int, msg: str) -> PlaceResult:
+        where = self.token_market.get(req.token_id)
+        self.rejected[(req.owner, where[0] if where else "")] += 1
+        return PlaceResult(success=False, order_id=req.order_id, error=msg, http_status=http_status)
 
     def _admission_error(self, req: OrderRequest, now_ms: int) -> tuple[int, str] | None:
         if self.cancel_only:
@@ -224,48 +198,8 @@ class Clob:
             return 400, NOT_READY
         if req.order_id in self.orders:
             return 400, f"order {req.order_id} is invalid. Duplicated."
-        tick = market.tick_u
-        if req.order_type in ("FAK", "FOK"):
-            # Market orders follow market-order precision (pUSD to cents, shares to the tick's amount
-            # decimals), so their implied price is a worst price near, not on, the grid.
-            bad_price = not 0 < req.price_u < ONE
-        else:
-            bad_price = req.price_u % tick != 0 or not tick <= req.price_u <= ONE - tick
-        if bad_price:
-            return 400, (f"order {req.order_id} is invalid. Price ({fmt_units(req.price_u)}) breaks minimum "
-                         f"tick size rule: {fmt_tick(tick)}")
-        if req.order_type == "GTD" and req.expiration_s * 1000 < now_ms + self.config.gtd_margin_ms:
-            return 400, "invalid expiration"
-        if req.order_type != "GTD" and req.expiration_s != 0:
-            return 400, "invalid expiration"
-        if req.post_only and req.order_type not in ("GTC", "GTD"):
-            return 400, "Invalid order payload"
-        if req.order_type not in ("GTC", "GTD", "FOK", "FAK"):
-            return 400, "Invalid order payload"
-        return None
-
-    def _size_error(self, order: RestingOrder, market: MarketState, crosses: bool) -> str | None:
-        """Resting orders need the minimum size (5 shares); a marketable BUY needs $1 notional."""
-        if crosses and order.side == BUY:
-            notional = mul_units(order.size_u, order.price_u)
-            if notional < ONE:
-                return f"invalid amount for a marketable BUY order (${fmt_units(notional)}), min size: $1"
-            return None
-        if crosses or order.order_type in ("FOK", "FAK"):
-            return None
-        if order.size_u < market.spec.min_size_u:
-            return (f"order {order.order_id} is invalid. Size ({fmt_units(order.size_u)}) lower than the "
-                    f"minimum: {fmt_units(market.spec.min_size_u)}")
-        return None
-
-    def _crossable_u(self, book: Book, order: RestingOrder) -> int:
-        side = book.asks if order.is_bid else book.bids
-        total = 0
-        for price, size in side.depth():
-            if (price > order.up_price_u) if order.is_bid else (price < order.up_price_u):
-                break
-            total += size
-        return total
+        err = request_error(req, market.tick_u, now_ms, self.config.gtd_margin_ms)
+        return None if err is None else (400, err)
 
     def _reserve(self, order: RestingOrder, extra_u: int = 0) -> None:
         if order.side == BUY:
@@ -282,41 +216,6 @@ class Clob:
             asset = PUSD if order.side == BUY else self.token_id(order.market, order.token)
             self.ledger.release(order.holder, asset, order.reserved_u)
             order.reserved_u = 0
-
-    # --- settlement ----------------------------------------------------------------------
-    def _settle_fills(self, market: MarketState, taker: RestingOrder, fills: list[Fill], now_ms: int) -> list[TradeRecord]:
-        trades: list[TradeRecord] = []
-        i = 0
-        while i < len(fills):
-            j = i
-            while j < len(fills) and fills[j].up_price_u == fills[i].up_price_u:
-                j += 1
-            trades.append(self._settle_level(market, taker, fills[i:j], now_ms))
-            i = j
-        return trades
-
-    def _settle_level(self, market: MarketState, taker: RestingOrder, fills: list[Fill], now_ms: int) -> TradeRecord:
-        spec = market.spec
-        level = settle_level(self.ledger, spec, taker, fills)
-        settlement, total, taker_price = level.settlement, level.size_u, level.taker_price_u
-        makers = level.makers
-        trade_id = self.new_uuid("trade")
-        tx_hash = "0x" + self._digest("tx").hex()
-        self.ledger.settle_match(trade_id, settlement)
-        record = TradeRecord(
-            trade_id=trade_id, market=spec.condition_id, taker_order_id=taker.order_id, taker_owner=taker.owner,
-            taker_address=taker.maker_address, token=taker.token, side=taker.side, size_u=total,
-            price_u=taker_price, fee_rate_bps=spec.fee_rate_e5 // 10, makers=makers, status="MATCHED",
-            match_ms=now_ms, last_update_ms=now_ms, tx_hash=tx_hash,
-        )
-        fail = self._take_trade_fault("fail", record)
-        retry = not fail and self._take_trade_fault("retry", record)
-        self.trades[trade_id] = _Trade(record, fail=fail, retry=retry)
-        self._matched.append((now_ms + self.config.mined_delay_ms, trade_id))
-        for fill in fills:
-            self.order_trades[fill.maker.order_id].append(trade_id)
-        self.order_trades[taker.order_id].append(trade_id)
-        return record
 
     def _after_trade(self, market: MarketState, trade: TradeRecord, now_ms: int) -> None:
         self.events.append(TradeEvent(trade=trade, ts_ms=now_ms))
@@ -377,15 +276,10 @@ class Clob:
         return out
 
     def cancel_where(self, owner: str, now_ms: int, market: str | None = None, token_id: str | None = None,
-                     status: str = "CANCELED", by: str = ENDED_BY_OWNER) -> list[str]:
+                     by: str = ENDED_BY_OWNER) -> list[str]:
+        """Cancel the owner's live orders, of one market or token if given; the ids cancelled."""
         ids = [o.order_id for o in self.live_orders(owner, market, token_id)]
-        if status == "CANCELED":
-            return self.cancel(owner, ids, now_ms, by)[0]
-        for oid in ids:
-            order = self.orders[oid]
-            self._emit_book(self.markets[order.market], [self.markets[order.market].book.remove(order)], now_ms)
-            self._finish(order, status, now_ms, by)
-        return ids
+        return self.cancel(owner, ids, now_ms, by)[0]
 
     def _finish(self, order: RestingOrder, status: str, now_ms: int, by: str) -> None:
         self._release_rest(order)
@@ -421,100 +315,25 @@ class Clob:
     def advance(self, now_ms: int, outcome: Callable[[MarketSpec], int | None] | None = None) -> None:
         """Run everything due at `now_ms`: trade statuses, GTD expiry, dead-man cancels,
         market close at the hour's end and resolution once `outcome` knows the winner."""
-        while self._matched and self._matched[0][0] <= now_ms:
-            _, tid = self._matched.popleft()
-            self._progress(tid, now_ms)
-        while self._mined and self._mined[0][0] <= now_ms:
-            _, tid = self._mined.popleft()
-            self._confirm(tid, now_ms)
-        while self._expiries and self._expiries[0][0] <= now_ms:
-            _, oid = heapq.heappop(self._expiries)
+        self.events.extend(self.pipeline.advance(now_ms))
+        for oid in self.deadlines.expired_orders(now_ms):
             order = self.orders[oid]
             if order.status == "LIVE":
                 self.cancel(order.owner, [oid], now_ms, "gtd_expired")
-        for owner, (_, deadline) in list(self._heartbeats.items()):
-            if now_ms > deadline:
-                del self._heartbeats[owner]
-                self.cancel_where(owner, now_ms, by="deadman")
-        while self._closing and self._closing[0][0] <= now_ms:
-            _, market_id = heapq.heappop(self._closing)
+        for owner in self.deadlines.lapsed_owners(now_ms):
+            self.cancel_where(owner, now_ms, by="deadman")
+        for market_id in self.deadlines.markets_to_close(now_ms):
             if not self.markets[market_id].closed:
                 self.close_market(market_id, now_ms)
         if outcome is not None:
-            while self._resolving and self._resolving[0][0] <= now_ms:
-                state = self.markets[self._resolving[0][1]]
+            while (due := self.deadlines.next_to_resolve(now_ms)) is not None:
+                state = self.markets[due]
                 if state.winner is None:
                     winner = outcome(state.spec)
                     if winner is None:
                         break  # the candle is not final yet: try again on the next step
-                    self.resolve(state.spec.condition_id, winner, now_ms)
-                heapq.heappop(self._resolving)
-
-    def _progress(self, trade_id: str, now_ms: int) -> None:
-        trade = self.trades[trade_id]
-        if trade.record.status not in ("MATCHED", "RETRYING"):
-            return
-        if trade.retry:  # the first settlement attempt failed on chain; the operator retries it
-            trade.retry = False
-            self._set_status(trade, "RETRYING", now_ms)
-            self._matched.append((now_ms + self.config.mined_delay_ms, trade_id))
-            return
-        if trade.fail:
-            self.ledger.fail(trade_id)
-            self._set_status(trade, "FAILED", now_ms)
-            return
-        self.ledger.mine(trade_id)
-        self._set_status(trade, "MINED", now_ms)
-        self._mined.append((now_ms + self.config.confirmed_delay_ms - self.config.mined_delay_ms, trade_id))
-
-    def _confirm(self, trade_id: str, now_ms: int) -> None:
-        trade = self.trades[trade_id]
-        if trade.record.status == "MINED":
-            self._set_status(trade, "CONFIRMED", now_ms)
-
-    def _set_status(self, trade: _Trade, status: str, now_ms: int) -> None:
-        trade.record = msgspec.structs.replace(trade.record, status=status, last_update_ms=now_ms)
-        self.events.append(TradeEvent(trade=trade.record, ts_ms=now_ms))
-
-    def add_trade_fault(self, kind: str, count: int, owners: frozenset[str] | None = None) -> None:
-        """The next `count` trades involving one of `owners` (any trade: None) end FAILED
-        (`kind` "fail") or pass through RETRYING (`kind` "retry")."""
-        if kind not in ("fail", "retry"):
-            raise ValueError(f"unknown trade fault {kind!r}")
-        self._trade_faults.append(_TradeFault(kind=kind, owners=owners, remaining=count))
-
-    def _take_trade_fault(self, kind: str, record: TradeRecord) -> bool:
-        for fault in self._trade_faults:
-            if fault.kind != kind or fault.remaining <= 0:
-                continue
-            if fault.owners is None or record.taker_owner in fault.owners or \
-                    any(m.owner in fault.owners for m in record.makers):
-                fault.remaining -= 1
-                return True
-        return False
-
-    def fail_trade(self, trade_id: str) -> bool:
-        """Make a still-MATCHED trade FAILED when it would have been mined (a fault)."""
-        trade = self.trades.get(trade_id)
-        if trade is None or trade.record.status not in ("MATCHED", "RETRYING"):
-            return False
-        trade.fail = True
-        return True
-
-    # --- dead-man switch -----------------------------------------------------------------
-    def heartbeat(self, owner: str, heartbeat_id: str, now_ms: int) -> tuple[bool, str]:
-        """(accepted, id): the next id to send, or the expected one on a mismatch."""
-        current = self._heartbeats.get(owner)
-        if current is not None and heartbeat_id != current[0]:
-            return False, current[0]
-        if current is None and heartbeat_id not in ("", None):
-            # a stale chain after expiry: start a new chain (the real venue answers 400 with an id)
-            new_id = self.new_uuid("hb")
-            self._heartbeats[owner] = (new_id, now_ms + self.config.deadman_ms)
-            return False, new_id
-        new_id = self.new_uuid("hb")
-        self._heartbeats[owner] = (new_id, now_ms + self.config.deadman_ms)
-        return True, new_id
+                    self.resolve(due, winner, now_ms)
+                self.deadlines.resolved()
 
     # --- market state --------------------------------------------------------------------
     def set_tick(self, market_id: str, tick_u: int, now_ms: int) -> None:
@@ -540,10 +359,7 @@ class Clob:
         state = self.markets[market_id]
         if not state.closed:
             self.close_market(market_id, now_ms)
-        for tid, trade in self.trades.items():
-            if trade.record.market == market_id and trade.record.status in ("MATCHED", "RETRYING"):
-                trade.retry = False
-                self._progress(tid, now_ms)
+        self.events.extend(self.pipeline.settle_market(market_id, now_ms))
         state.winner = winner
         payouts = self.ledger.resolve(market_id, winner)
         self.events.append(ResolvedEvent(market=market_id, winner=winner, ts_ms=now_ms))
@@ -556,7 +372,7 @@ class Clob:
             token=order.token, side=order.side, price_u=order.price_u, size_u=order.size_u,
             matched_u=order.matched_u, order_type=order.order_type, status=order.status,
             expiration_s=order.expiration_s, created_ms=order.created_ms,
-            trade_ids=tuple(self.order_trades.get(order.order_id, ())),
+            trade_ids=self.pipeline.trade_ids_of(order.order_id),
         )
 
     def _emit_order(self, kind: str, order: RestingOrder, now_ms: int) -> None:
@@ -578,11 +394,3 @@ class Clob:
         out, self.events = self.events, []
         return out
 
-
-def _limit_price_u(req: OrderRequest, tick_u: int) -> int:
-    """The order's limit on the tick grid: a market order's off-grid implied price rounds to the
-    nearest tick (inside [tick, 1 - tick]), as the venue reports it on the user channel."""
-    if req.order_type not in ("FAK", "FOK") or req.price_u % tick_u == 0:
-        return req.price_u
-    nearest = (req.price_u + tick_u // 2) // tick_u * tick_u
-    return min(max(nearest, tick_u), ONE - tick_u)

@@ -1,5 +1,7 @@
-"""CLOB REST at the real paths: every endpoint py-clob-client-v2 calls to build, post, list and
-cancel orders, plus book, balances, heartbeats and the admin API (`/_sim/...`, not Polymarket).
+"""The CLOB's authenticated REST routes, at the real paths: API keys (L1), and with L2 auth every
+call py-clob-client-v2 makes to post, list and cancel orders, read trades and balances, and keep
+the dead-man switch alive with heartbeats. Public market data is `clob_market_data`, the venue's
+own admin API `sim_admin`.
 
 In: HTTP requests with L1/L2 headers. Out: the venue's JSON bodies and error texts. Every
 mutating call flushes the engine's events to the websockets. REST faults (5xx, 429, timeouts,
@@ -12,16 +14,16 @@ import base64
 import json
 from typing import TYPE_CHECKING, Any
 
-import msgspec
 from aiohttp import web
 
 from hourmm_sim.polymarket import auth, messages
 from hourmm_sim.polymarket.accounts import ApiCreds
-from hourmm_sim.polymarket.clob import OrderRequest, order_from_amounts
 from hourmm_sim.polymarket.clob_events import TradeRecord
-from hourmm_sim.polymarket.faults import Fault, RestFault
+from hourmm_sim.polymarket.clob_http import error_response, json_response
+from hourmm_sim.polymarket.clob_rules import OrderRequest, order_from_amounts
+from hourmm_sim.polymarket.faults import RestFault
 from hourmm_sim.polymarket.ledger import PUSD
-from hourmm_sim.polymarket.units import ONE, fmt_tick, fmt_units
+from hourmm_sim.polymarket.units import fmt_units
 
 if TYPE_CHECKING:
     from hourmm_sim.polymarket.venue import PolymarketVenue
@@ -32,21 +34,9 @@ PAGE = 500
 BIG_ALLOWANCE = "115792089237316195423570985008687907853269984665640564039457584007913129639935"
 
 
-_decode_fault = msgspec.json.Decoder(Fault).decode
-_decode_faults = msgspec.json.Decoder(list[Fault]).decode
-
-
 def _involves(trade: TradeRecord, address: str) -> bool:
     wanted = address.lower()
     return trade.taker_address.lower() == wanted or any(m.maker_address.lower() == wanted for m in trade.makers)
-
-
-def _json(body: Any, status: int = 200) -> web.Response:
-    return web.Response(text=json.dumps(body, separators=(",", ":")), status=status, content_type="application/json")
-
-
-def _error(message: str, status: int = 400) -> web.Response:
-    return _json({"error": message}, status)
 
 
 class ClobRest:
@@ -57,20 +47,8 @@ class ClobRest:
 
     def routes(self, app: web.Application) -> None:
         r = app.router
-        r.add_get("/", self.ok)
-        r.add_get("/ok", self.ok)
-        r.add_get("/time", self.time)
-        r.add_get("/version", self.version)
         r.add_post("/auth/api-key", self.create_api_key)
         r.add_get("/auth/derive-api-key", self.derive_api_key)
-        r.add_get("/tick-size", self.tick_size)
-        r.add_get("/neg-risk", self.neg_risk)
-        r.add_get("/fee-rate", self.fee_rate)
-        r.add_get("/markets/{cid}", self.market)
-        r.add_get("/markets-by-token/{token}", self.market_by_token)
-        r.add_get("/clob-markets/{cid}", self.clob_market_info)
-        r.add_get("/book", self.book)
-        r.add_post("/books", self.books)
         r.add_post("/order", self.post_order)
         r.add_post("/orders", self.post_orders)
         r.add_delete("/order", self.cancel_order)
@@ -84,12 +62,6 @@ class ClobRest:
         r.add_get("/balance-allowance/update", self.balance_allowance)
         r.add_post("/v1/heartbeats", self.heartbeat)
         r.add_post("/heartbeats", self.legacy_heartbeat)
-        r.add_get("/_sim/status", self.sim_status)
-        r.add_get("/_sim/ledger", self.sim_ledger)
-        r.add_get("/_sim/fills", self.sim_fills)
-        r.add_get("/_sim/users", self.sim_users)
-        r.add_get("/_sim/orders", self.sim_orders)
-        r.add_post("/_sim/faults", self.sim_faults)
 
     # --- auth ----------------------------------------------------------------------------
     async def _l2(self, request: web.Request, body: str) -> ApiCreds | None:
@@ -120,85 +92,13 @@ class ClobRest:
     async def create_api_key(self, request: web.Request) -> web.Response:
         address = self._l1(request)
         if address is None:
-            return _error("Invalid L1 Request headers", 401)
+            return error_response("Invalid L1 Request headers", 401)
         creds = self.v.accounts.creds_for(address, int(request.headers.get("POLY_NONCE", "0")))
-        return _json({"apiKey": creds.api_key, "secret": creds.secret, "passphrase": creds.passphrase})
+        return json_response({"apiKey": creds.api_key, "secret": creds.secret, "passphrase": creds.passphrase})
 
     derive_api_key = create_api_key
 
     # --- public --------------------------------------------------------------------------
-    async def ok(self, request: web.Request) -> web.Response:
-        return _json("OK")
-
-    async def time(self, request: web.Request) -> web.Response:
-        return _json(self.v.clock.now_ms() // 1000)
-
-    async def version(self, request: web.Request) -> web.Response:
-        return _json({"version": 2})
-
-    def _token(self, request: web.Request) -> tuple[str, int] | None:
-        return self.v.clob.token_market.get(request.query.get("token_id", ""))
-
-    async def tick_size(self, request: web.Request) -> web.Response:
-        where = self._token(request)
-        if where is None:
-            return _error("market not found", 404)
-        return _json({"minimum_tick_size": float(fmt_tick(self.v.clob.markets[where[0]].tick_u))})
-
-    async def neg_risk(self, request: web.Request) -> web.Response:
-        if self._token(request) is None:
-            return _error("market not found", 404)
-        return _json({"neg_risk": False})
-
-    async def fee_rate(self, request: web.Request) -> web.Response:
-        where = self._token(request)
-        if where is None:
-            return _error("market not found", 404)
-        return _json({"base_fee": str(self.v.clob.markets[where[0]].spec.fee_rate_e5 // 10)})
-
-    async def market(self, request: web.Request) -> web.Response:
-        state = self.v.clob.markets.get(request.match_info["cid"])
-        if state is None:
-            return _error("market not found", 404)
-        return _json(messages.clob_market(self.v.clob, state.spec))
-
-    async def market_by_token(self, request: web.Request) -> web.Response:
-        where = self.v.clob.token_market.get(request.match_info["token"])
-        if where is None:
-            return _error("market not found", 404)
-        spec = self.v.clob.markets[where[0]].spec
-        return _json({"condition_id": spec.condition_id, "primary_token_id": spec.up_token,
-                      "secondary_token_id": spec.down_token})
-
-    async def clob_market_info(self, request: web.Request) -> web.Response:
-        state = self.v.clob.markets.get(request.match_info["cid"])
-        if state is None:
-            return _error("market not found", 404)
-        spec = state.spec
-        return _json({"c": spec.condition_id, "t": [{"t": spec.up_token, "o": "Up"}, {"t": spec.down_token, "o": "Down"}],
-                      "mts": float(fmt_tick(state.tick_u)), "mos": spec.min_size_u / ONE, "nr": False,
-                      "fd": {"r": spec.fee_rate_e5 / 100_000, "e": spec.fee_exponent, "to": True}})
-
-    async def book(self, request: web.Request) -> web.Response:
-        where = self._token(request)
-        if where is None:
-            return _error("No orderbook exists for the requested token id", 404)
-        spec = self.v.clob.markets[where[0]].spec
-        return _json(messages.book_rest(self.v.clob, spec, where[1], self.v.clock.now_ms()))
-
-    async def books(self, request: web.Request) -> web.Response:
-        try:
-            items = json.loads(await request.text())
-            out = []
-            for item in items:
-                where = self.v.clob.token_market.get(str(item["token_id"]))
-                if where is not None:
-                    spec = self.v.clob.markets[where[0]].spec
-                    out.append(messages.book_rest(self.v.clob, spec, where[1], self.v.clock.now_ms()))
-        except (ValueError, TypeError, KeyError):
-            return _error("Invalid payload")
-        return _json(out)
-
     # --- orders --------------------------------------------------------------------------
     def _take_fault(self, request: web.Request) -> RestFault | None:
         fault = self.v.faults.rest_fault(request.method, request.path)
@@ -211,12 +111,12 @@ class ClobRest:
         """Hold the request for a timeout fault (scenario time), then answer the error."""
         if fault.timeout_ms:
             await self.v.clock.sleep_until(self.v.clock.now_ms() + fault.timeout_ms)
-            return _error("context deadline exceeded", 504)
+            return error_response("context deadline exceeded", 504)
         if fault.status == 429:
-            response = _error("Too Many Requests", 429)
+            response = error_response("Too Many Requests", 429)
             response.headers["Retry-After"] = "1"
             return response
-        return _error("Internal server error", fault.status)
+        return error_response("Internal server error", fault.status)
 
     def _one_order(self, creds: ApiCreds, item: Any) -> tuple[int, dict[str, Any]]:
         try:
@@ -264,7 +164,7 @@ class ClobRest:
         body = await request.text()
         creds = await self._l2(request, body)
         if creds is None:
-            return _json(UNAUTHORIZED, 401)
+            return json_response(UNAUTHORIZED, 401)
         fault = self._take_fault(request)
         if fault is not None and not fault.placed:
             return await self._fault_answer(fault)
@@ -275,21 +175,21 @@ class ClobRest:
             self.v.count("rest_bad_orders")
             self.v.log.warning("order_payload_rejected", reason="not JSON", sample=body[:200])
         await self.v.flush(user_first=self.v.faults.take_user_first())
-        return await self._fault_answer(fault) if fault is not None else _json(answer, status)
+        return await self._fault_answer(fault) if fault is not None else json_response(answer, status)
 
     async def post_orders(self, request: web.Request) -> web.Response:
         body = await request.text()
         creds = await self._l2(request, body)
         if creds is None:
-            return _json(UNAUTHORIZED, 401)
+            return json_response(UNAUTHORIZED, 401)
         try:
             items = json.loads(body)
             if not isinstance(items, list):
                 raise ValueError
         except ValueError:
-            return _error("Invalid order payload")
+            return error_response("Invalid order payload")
         if len(items) > 15:
-            return _error(f"Too many orders in payload: {len(items)}, max allowed: 15")
+            return error_response(f"Too many orders in payload: {len(items)}, max allowed: 15")
         fault = self._take_fault(request)
         if fault is not None and not fault.placed:
             return await self._fault_answer(fault)
@@ -301,13 +201,13 @@ class ClobRest:
                           "makingAmount": "", "takingAmount": "", "transactionsHashes": [], "tradeIDs": []}
             out.append(answer)
         await self.v.flush(user_first=self.v.faults.take_user_first())
-        return await self._fault_answer(fault) if fault is not None else _json(out)
+        return await self._fault_answer(fault) if fault is not None else json_response(out)
 
     async def _cancel(self, request: web.Request, ids_of: Any) -> web.Response:
         body = await request.text()
         creds = await self._l2(request, body)
         if creds is None:
-            return _json(UNAUTHORIZED, 401)
+            return json_response(UNAUTHORIZED, 401)
         fault = self._take_fault(request)
         if fault is not None and not fault.placed:
             return await self._fault_answer(fault)
@@ -315,11 +215,11 @@ class ClobRest:
             parsed = json.loads(body) if body else None
             canceled, not_canceled = ids_of(creds.api_key, parsed, self.v.clock.now_ms())
         except (ValueError, TypeError, KeyError):
-            return _error("Invalid orderID")
+            return error_response("Invalid orderID")
         await self.v.flush()
         if fault is not None:
             return await self._fault_answer(fault)
-        return _json({"canceled": canceled, "not_canceled": not_canceled})
+        return json_response({"canceled": canceled, "not_canceled": not_canceled})
 
     async def cancel_order(self, request: web.Request) -> web.Response:
         return await self._cancel(request, lambda key, b, now: self.v.clob.cancel(key, [str(b["orderID"])], now))
@@ -342,7 +242,7 @@ class ClobRest:
     async def open_orders(self, request: web.Request) -> web.Response:
         creds = await self._l2(request, "")
         if creds is None:
-            return _json(UNAUTHORIZED, 401)
+            return json_response(UNAUTHORIZED, 401)
         q = request.query
         orders = self.v.clob.live_orders(creds.api_key, q.get("market") or None, q.get("asset_id") or None)
         if q.get("id"):
@@ -355,21 +255,21 @@ class ClobRest:
         nxt = start + PAGE
         cursor = base64.b64encode(str(nxt).encode()).decode() if nxt < len(orders) else END_CURSOR
         data = [messages.open_order_item(self.v.clob.snapshot(o), self.v.clob.markets[o.market].spec) for o in page]
-        return _json({"data": data, "next_cursor": cursor, "limit": PAGE, "count": len(data)})
+        return json_response({"data": data, "next_cursor": cursor, "limit": PAGE, "count": len(data)})
 
     async def get_order(self, request: web.Request) -> web.Response:
         creds = await self._l2(request, "")
         if creds is None:
-            return _json(UNAUTHORIZED, 401)
+            return json_response(UNAUTHORIZED, 401)
         order = self.v.clob.orders.get(request.match_info["oid"])
         if order is None or order.owner != creds.api_key or order.status != "LIVE":
-            return _json(None)
-        return _json(messages.open_order_item(self.v.clob.snapshot(order), self.v.clob.markets[order.market].spec))
+            return json_response(None)
+        return json_response(messages.open_order_item(self.v.clob.snapshot(order), self.v.clob.markets[order.market].spec))
 
     async def trades(self, request: web.Request) -> web.Response:
         creds = await self._l2(request, "")
         if creds is None:
-            return _json(UNAUTHORIZED, 401)
+            return json_response(UNAUTHORIZED, 401)
         q = request.query
         out = []
         for trade in self.v.clob.trades.values():
@@ -391,76 +291,34 @@ class ClobRest:
                 out.append(messages.trade_rest_item(t, spec, "TAKER"))
             elif any(m.owner == creds.api_key for m in t.makers):
                 out.append(messages.trade_rest_item(t, spec, "MAKER"))
-        return _json({"data": out, "next_cursor": END_CURSOR, "limit": len(out), "count": len(out)})
+        return json_response({"data": out, "next_cursor": END_CURSOR, "limit": len(out), "count": len(out)})
 
     async def balance_allowance(self, request: web.Request) -> web.Response:
         creds = await self._l2(request, "")
         if creds is None:
-            return _json(UNAUTHORIZED, 401)
+            return json_response(UNAUTHORIZED, 401)
         holder = self.v.holder_of(creds)
         asset = PUSD if request.query.get("asset_type", "COLLATERAL") == "COLLATERAL" else request.query.get("token_id", "")
         balance = self.v.clob.ledger.balance.get((holder, asset), 0)
         limit = self.v.clob.ledger.allowance.get(holder) if asset == PUSD else None
-        return _json({"balance": str(balance), "allowance": BIG_ALLOWANCE if limit is None else str(limit)})
+        return json_response({"balance": str(balance), "allowance": BIG_ALLOWANCE if limit is None else str(limit)})
 
     async def heartbeat(self, request: web.Request) -> web.Response:
         body = await request.text()
         creds = await self._l2(request, body)
         if creds is None:
-            return _json(UNAUTHORIZED, 401)
+            return json_response(UNAUTHORIZED, 401)
         try:
             hb_id = str((json.loads(body) if body else {}).get("heartbeat_id") or "")
         except (ValueError, AttributeError):
-            return _error("Invalid payload")
-        ok, next_id = self.v.clob.heartbeat(creds.api_key, hb_id, self.v.clock.now_ms())
+            return error_response("Invalid payload")
+        ok, next_id = self.v.clob.deadlines.heartbeat(creds.api_key, hb_id, self.v.clock.now_ms())
         if not ok:
-            return _json({"error": "Invalid Heartbeat ID", "heartbeat_id": next_id}, 400)
-        return _json({"heartbeat_id": next_id})
+            return json_response({"error": "Invalid Heartbeat ID", "heartbeat_id": next_id}, 400)
+        return json_response({"heartbeat_id": next_id})
 
     async def legacy_heartbeat(self, request: web.Request) -> web.Response:
         creds = await self._l2(request, await request.text())
         if creds is None:
-            return _json(UNAUTHORIZED, 401)
-        return _json({"status": "ok"})
-
-    # --- admin ---------------------------------------------------------------------------
-    async def sim_status(self, request: web.Request) -> web.Response:
-        return _json(self.v.status())
-
-    async def sim_ledger(self, request: web.Request) -> web.Response:
-        address = request.query.get("address", "").lower()
-        if not address:  # every holder, the background participants and the fee account included
-            holders = sorted({h for (h, _) in self.v.clob.ledger.balance} | {h for (h, _) in self.v.clob.ledger.pending})
-            return _json([self.v.ledger_view(h) for h in holders])
-        return _json(self.v.ledger_view(address))
-
-    async def sim_fills(self, request: web.Request) -> web.Response:
-        out = []
-        for trade in self.v.clob.trades.values():
-            spec = self.v.clob.markets[trade.record.market].spec
-            out.append(messages.trade_rest_item(trade.record, spec, "TAKER"))
-        return _json(out)
-
-    async def sim_orders(self, request: web.Request) -> web.Response:
-        """`?owner=<api key>`: that owner's order outcomes per market (see `Clob.order_counts`)."""
-        owner = request.query.get("owner", "")
-        if not owner:
-            return _error("owner (an API key) is required")
-        return _json(self.v.clob.order_counts(owner))
-
-    async def sim_users(self, request: web.Request) -> web.Response:
-        return _json(self.v.users_view())
-
-    async def sim_faults(self, request: web.Request) -> web.Response:
-        raw = await request.read()
-        try:
-            if raw.lstrip().startswith(b"["):
-                faults = _decode_faults(raw)
-            else:
-                faults = [_decode_fault(raw)]
-        except (msgspec.ValidationError, msgspec.DecodeError, ValueError) as exc:
-            self.v.count("admin_bad_faults")
-            return _error(f"invalid fault: {exc}")
-        for fault in faults:
-            await self.v.apply_fault(fault)
-        return _json({"applied": len(faults)})
+            return json_response(UNAUTHORIZED, 401)
+        return json_response({"status": "ok"})

@@ -159,6 +159,16 @@ class Book:
             return False
         return order.up_price_u >= opposite if order.is_bid else order.up_price_u <= opposite
 
+    def crossable_u(self, order: RestingOrder) -> int:
+        """How much of the opposite side `order` could take at its limit (the FOK test)."""
+        opposite = self.asks if order.is_bid else self.bids
+        total = 0
+        for price, size in opposite.depth():
+            if (price > order.up_price_u) if order.is_bid else (price < order.up_price_u):
+                break
+            total += size
+        return total
+
     def add(self, order: RestingOrder) -> LevelChange:
         total = self.side_of(order).add(order)
         return LevelChange(order.is_bid, order.up_price_u, total)

@@ -23,8 +23,9 @@ from collections.abc import Callable
 
 import msgspec
 
-from hourmm_sim.polymarket.clob import Clob, OrderRequest
+from hourmm_sim.polymarket.clob import Clob
 from hourmm_sim.polymarket.clob_events import MarketSpec
+from hourmm_sim.polymarket.clob_rules import OrderRequest
 from hourmm_sim.polymarket.matching import BUY, DOWN, UP
 from hourmm_sim.polymarket.units import ONE
 

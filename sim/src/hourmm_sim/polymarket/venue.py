@@ -1,7 +1,8 @@
 """`PolymarketVenue`: the local Polymarket, in-process, on 127.0.0.1.
 
 Wires the pure engine (`clob.Clob`, its `Ledger`, the `Participants`) to the edges: Gamma on one
-port, CLOB REST + both websockets on another (as the real hosts are separate). One ticker task
+port, the CLOB's REST rooms (public market data, the authenticated trading API, the `/_sim`
+admin API) and both websockets on another (as the real hosts are separate). One ticker task
 steps scenario time on the injected `Clock`: scheduled faults, trade status progression, GTD
 expiry, the dead-man switch, market close and resolution, background participants; then it
 flushes the engine's events to the sockets. Tests: `await venue.start()` (port 0) and read
@@ -34,6 +35,7 @@ from hourmm_sim.polymarket.clob_events import (
     TradeEvent,
     VenueEvent,
 )
+from hourmm_sim.polymarket.clob_market_data import ClobMarketData
 from hourmm_sim.polymarket.clob_rest import ClobRest
 from hourmm_sim.polymarket.clob_ws import Hub
 from hourmm_sim.polymarket.faults import Fault, FaultState
@@ -41,6 +43,7 @@ from hourmm_sim.polymarket.gamma import Gamma
 from hourmm_sim.polymarket.ledger import FEES_ADDRESS, PUSD, Ledger
 from hourmm_sim.polymarket.markets import hourly_market
 from hourmm_sim.polymarket.participants import Participants, PriceAt
+from hourmm_sim.polymarket.sim_admin import SimAdmin
 from hourmm_sim.polymarket.units import TICKS, fmt_units, parse_units
 from hourmm_sim.scenarios import Scenario
 
@@ -105,7 +108,8 @@ class PolymarketVenue:
         gamma_app = web.Application()
         Gamma(self).routes(gamma_app)
         clob_app = web.Application()
-        ClobRest(self).routes(clob_app)
+        for room in (ClobMarketData(self), ClobRest(self), SimAdmin(self)):
+            room.routes(clob_app)
         clob_app.router.add_get("/ws/market", self.market_hub.handle)
         clob_app.router.add_get("/ws/user", self.user_hub.handle)
         ports = []
@@ -240,7 +244,7 @@ class PolymarketVenue:
         if fault.kind == "ws_drop":
             await (self.market_hub if fault.channel == "market" else self.user_hub).drop_all()
         elif fault.kind in ("fail_trades", "retry_trades"):
-            self.clob.add_trade_fault(fault.kind.removesuffix("_trades"), fault.count, self._owners(fault.user))
+            self.clob.pipeline.add_fault(fault.kind.removesuffix("_trades"), fault.count, self._owners(fault.user))
         elif fault.kind == "set_tick":
             if market in self.clob.markets:
                 self.clob.set_tick(market, TICKS[fault.tick], now)
