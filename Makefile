@@ -37,7 +37,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy libs/hourmm_common/src/hourmm_common \
 	    services/binance_pricer/src/binance_pricer \
-	    services/polymarket_trader/src/polymarket_trader/core \
+	    services/polymarket_trader/src/polymarket_trader \
 	    sim/src/hourmm_sim lab/src/hourmm_lab harness/src/hourmm_harness cli/src/hourmm_cli
 
 bench: $(STAMP)

@@ -4,11 +4,17 @@
   (market data, submits, acks, fills with status changes and failures, cancels, reconnects);
 - durable events/s: journal + fold through `StateReducer.fold` with group commit (one transaction
   per batch of 512) beside one commit per event, in WAL mode with synchronous=NORMAL;
-- replay: rebuild the state from a journal of 1M events (`restore`: load, crc-check, decode, fold).
+- replay: rebuild the state from a journal of 1M events (`restore`: load, crc-check, decode, fold);
+- journal growth at production rates: one simulated hour of the pricer's 50 Hz snapshots (the
+  fair value of a BTC path with 1-minute volatility 0.05 %, through the poller's journaling rule),
+  10 book updates/s, 4 reducer ticks/s and an order event a second, written to a real journal:
+  its bytes per hour, next to journaling every snapshot; and the file bound under retention.
 """
 
 from __future__ import annotations
 
+import math
+import random
 import sys
 import tempfile
 import time
@@ -18,14 +24,17 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "services" / "polymarket_trader" / "tests"))
 
+from trader_testkit.builders import a_snapshot, at  # noqa: E402
 from trader_testkit.fakes import RecordingSink  # noqa: E402
 from trader_testkit.random_events import random_events  # noqa: E402
 
+import polymarket_trader.core.events as E  # noqa: E402
 from hourmm_common.clock import ManualClock  # noqa: E402
 from hourmm_common.logs import configure_logging  # noqa: E402
 from polymarket_trader.core.reducer import reduce  # noqa: E402
 from polymarket_trader.core.state import CanonicalState  # noqa: E402
 from polymarket_trader.journal_sqlite import EventJournalSQLite  # noqa: E402
+from polymarket_trader.snapshot_poller import worth_journaling  # noqa: E402
 from polymarket_trader.state_reducer import StateReducer, restore  # noqa: E402
 
 # A real hour is mostly market data: 50 Hz snapshots and book updates; orders, acks, fills and
@@ -107,12 +116,65 @@ def bench_order_heavy(n: int = 50_000) -> list[dict[str, Any]]:
     return [_row("reduce p99 latency, order/fill events only", lat[int(n * 0.99)] / 1000, "us", "< 50")]
 
 
+def _production_hour(thin: bool, seconds: int = 3_600) -> list[Any]:
+    """One hour of journal input at production rates (see the module docstring)."""
+    rng = random.Random(11)
+    h0 = at(0)
+    events: list[Any] = []
+    log_s, sigma_min = 0.0, 0.0005
+    sent: Any = None
+    sent_ms = 0
+    others = random_events(seconds * 6, seed=12, order_share=1.0)
+    for k in range(seconds * 50):
+        now = h0 + 20 * k
+        log_s += rng.gauss(0.0, sigma_min * math.sqrt(20 / 60_000))
+        left_min = max(1e-3, (3_600_000 - 20 * k) / 60_000)
+        p = 0.5 * math.erfc(-log_s / (sigma_min * math.sqrt(left_min)) / math.sqrt(2))
+        snap = a_snapshot(min(max(p, 0.001), 0.999), now_ms=now, seq=k + 1, hour_start_ms=h0)
+        if not thin or worth_journaling(snap, sent, now - sent_ms, keepalive_ms=500, fair_step=0.005):
+            sent, sent_ms = snap, now
+            events.append(E.BinanceSnapshotEvent(ts_local_ms=now, snapshot=snap))
+        if k % 5 == 0:  # 10/s book updates
+            events.append(E.MarketBboEvent(ts_local_ms=now, token=E.Token.UP, best_bid_e4=4_900, best_ask_e4=5_000,
+                                           bid_size_e6=1_000_000, ask_size_e6=2_000_000))
+        if k % 12 == 0:  # ~4/s ticks
+            events.append(E.ReducerTickEvent(ts_local_ms=now, now_ms=now))
+        if k % 50 == 0:  # an order event a second
+            events.append(next(others))
+    return events
+
+
+def bench_journal_growth(tmp: Path) -> list[dict[str, Any]]:
+    rows = []
+    sizes = {}
+    for thin in (True, False):
+        events = _production_hour(thin)
+        path = tmp / f"growth-{thin}.db"
+        j = EventJournalSQLite(path)
+        for i in range(0, len(events), 512):
+            j.append_batch(events[i:i + 512])
+        j.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        sizes[thin] = path.stat().st_size
+        snaps = sum(isinstance(e, E.BinanceSnapshotEvent) for e in events)
+        label = "journaling rule" if thin else "every snapshot (before)"
+        rows.append(_row(f"journal growth per production hour, {label}", sizes[thin] / 1e6, "MB/h",
+                         "< 20" if thin else "(baseline)"))
+        rows.append(_row(f"  snapshots journaled, {label}", snaps / 3_600, "per s", "< 10" if thin else "50"))
+        j.close()
+    rows.append(_row("  ratio, every snapshot / journaling rule", sizes[False] / sizes[True], "x", ">= 3"))
+    per_event = sizes[True] / len(_production_hour(True, seconds=60)) / 60
+    bound = (100_000 + 2 * 1_000) * per_event  # 100k retained before the older of two snapshots 1k apart
+    rows.append(_row("  file bound under retention (JOURNAL_RETAIN_EVENTS=100000)", bound / 1e6, "MB", "< 200"))
+    return rows
+
+
 def main() -> list[dict[str, Any]]:
     configure_logging("ERROR", service="bench")
     rows = bench_reduce() + bench_order_heavy()
     with tempfile.TemporaryDirectory() as d:
         rows += bench_durable(Path(d))
         rows += bench_replay(Path(d))
+        rows += bench_journal_growth(Path(d))
     return rows
 
 

@@ -14,7 +14,7 @@ import time
 from typing import Any
 
 from hourmm_common.paths import fixtures_dir
-from polymarket_trader.core.events import FeeSchedule, MarketInfo, Side
+from polymarket_trader.core.events import FeeSchedule, MarketInfo, OrderTerms, Side, Token
 from polymarket_trader.market_ws import MarketTranslator
 from polymarket_trader.signing import L2Auth, OrderSigner, OrderSpec
 from polymarket_trader.user_ws import UserTranslator
@@ -73,8 +73,8 @@ def main() -> list[dict[str, Any]]:
     for label, signer in (("EOA", OrderSigner(private_key=KEY)),
                           ("deposit wallet", OrderSigner(private_key=KEY, signature_type=3,
                                                          funder="0x70997970C51812dc3A010C7d01b50e0d17dc79C8"))):
-        spec = OrderSpec(token_id=YES, side=Side.BUY, price_e4=5150, size_e6=5_000_000, expiration_s=1_800_000_000,
-                         tick_e4=10)
+        spec = OrderSpec(token_id=YES, terms=OrderTerms(token=Token.UP, side=Side.BUY, price_e4=5150, size_e6=5_000_000,
+                                                        expiration_s=1_800_000_000), tick_e4=10)
         us = _per_call_us(200, lambda i, s=signer, sp=spec: s.sign(sp, timestamp_ms=1_760_000_000_000 + i))
         rows.append(_row(f"sign one V2 order ({label})", us / 1000, "ms/order", "< 5 ms/order"))
     auth = L2Auth(address_signer=OrderSigner(private_key=KEY), api_key="k", api_secret="a2V5a2V5a2V5a2V5",

@@ -1,9 +1,9 @@
 """The deployment files say what spec section 5 asks, checked on what Docker would actually see.
 
 The compose file is resolved by `docker-compose config` itself (Debian's docker-compose; CI's
-`.ci/run` installs it), in a scratch copy of the repository root whose `.env` is `.env.example`:
-so the example env file is complete enough for compose to interpolate, and the real `.env` (which
-may hold secrets on a VPS) is never read. The resolved YAML is turned into JSON by the
+`.ci/run` installs it), in a scratch copy of the repository root whose `.env` is `.env.example`
+(the real `.env`, which may hold secrets on a VPS, is never read), and once more without any
+`.env`, as on a fresh checkout. The resolved YAML is turned into JSON by the
 interpreter docker-compose itself runs on, which ships a YAML parser (our venv does not).
 The Dockerfiles are checked as text: non-root user, a python HEALTHCHECK on /health, and each
 image copies only the shared kernel and its own service.
@@ -11,6 +11,7 @@ image copies only the shared kernel and its own service.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -45,17 +46,18 @@ def _compose_python(binary: str) -> str | None:
     return parts[0] if parts else None
 
 
-@pytest.fixture(scope="module")
-def compose(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+def _resolve(work: Path, *, with_env: bool) -> dict[str, Any]:
+    """`docker-compose config` in a scratch copy of the root (with `.env.example` as `.env` or no
+    `.env` at all), as JSON."""
     binary = shutil.which("docker-compose")
     if binary is None:
         pytest.skip("docker-compose is not installed (apt-get install docker-compose); .ci/run installs it")
     python = _compose_python(binary)
     if python is None:
         pytest.skip(f"cannot tell which interpreter runs {binary}, so cannot parse its YAML output")
-    work = tmp_path_factory.mktemp("compose")
     shutil.copy(ROOT / "docker-compose.yml", work / "docker-compose.yml")
-    shutil.copy(ROOT / ".env.example", work / ".env")
+    if with_env:
+        shutil.copy(ROOT / ".env.example", work / ".env")
     for name in ("libs", "services", "sim"):
         (work / name).symlink_to(ROOT / name)
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(work)}
@@ -72,6 +74,16 @@ def compose(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     config: dict[str, Any] = json.loads(as_json.stdout)
     config["_workdir"] = str(work)
     return config
+
+
+@pytest.fixture(scope="module")
+def compose(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    return _resolve(tmp_path_factory.mktemp("compose"), with_env=True)
+
+
+@pytest.fixture(scope="module")
+def compose_fresh(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    return _resolve(tmp_path_factory.mktemp("compose_fresh"), with_env=False)
 
 
 def _published(port: Any) -> tuple[str, str, str]:
@@ -161,14 +173,50 @@ def test_the_trader_waits_for_a_healthy_pricer(compose: dict[str, Any]) -> None:
     assert depends[PRICER]["condition"] == "service_healthy"
 
 
-def test_secrets_come_from_the_uncommitted_env_file() -> None:
+def test_secrets_are_passed_by_name_never_written_in_the_compose_file() -> None:
     text = (ROOT / "docker-compose.yml").read_text(encoding="utf-8")
-    assert re.search(r"env_file:\s*\n\s*-\s*\.env\s*$", text, re.MULTILINE)
-    for name in ("POLY_PRIVATE_KEY", "POLY_API_SECRET", "POLY_API_PASSPHRASE", "CONTROL_TOKEN"):
-        assert not re.search(rf"^\s*-?\s*{name}\s*[:=]", text, re.MULTILINE), (
-            f"{name} is set in docker-compose.yml; it belongs in .env")
+    for name in ("POLY_PRIVATE_KEY", "POLY_API_KEY", "POLY_API_SECRET", "POLY_API_PASSPHRASE", "CONTROL_TOKEN"):
+        lines = re.findall(rf"^\s*-?\s*{name}\s*[:=].*$", text, re.MULTILINE)
+        assert lines == [f"      {name}: ${{{name}:-}}"], f"{name} must be passed as ${{{name}:-}}, not set: {lines}"
     ignored = (ROOT / ".gitignore").read_text(encoding="utf-8").split()
     assert ".env" in ignored
+
+
+def test_compose_resolves_on_a_fresh_checkout_and_the_trader_then_asks_for_its_token(
+        compose_fresh: dict[str, Any]) -> None:
+    env = _trader_env(compose_fresh)
+    assert env["MODE"] == "shadow"  # the safe default: live data, no orders
+    with pytest.raises(ConfigError) as refused:
+        BConfig.from_env(env)
+    assert [p for p in refused.value.problems if "CONTROL_TOKEN" in p] == refused.value.problems
+    config, _ = BConfig.from_env(_trader_env(compose_fresh, CONTROL_TOKEN="x" * 32))
+    assert config.mode.value == "shadow" and config.sqlite_path == "/data/journal.sqlite"
+
+
+class _Recording(dict[str, str]):
+    """An environment that records which names the config asked for."""
+
+    def __init__(self, values: dict[str, str]) -> None:
+        super().__init__(values)
+        self.asked: set[str] = set()
+
+    def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
+        self.asked.add(key)
+        return super().get(key, default)
+
+
+def test_every_example_setting_reaches_the_trader_and_every_passed_name_is_read(compose: dict[str, Any]) -> None:
+    passed = set(compose["services"][TRADER]["environment"])
+    pricer = set(compose["services"][PRICER]["environment"])
+    example = {name for name, _ in _env_lines(ROOT / ".env.example")}
+    assert example - pricer - passed == set(), "settings in .env.example that compose does not pass on"
+    asked: set[str] = set()
+    for mode in ("shadow", "live"):  # live reads LIVE_CONFIRM too (and is refused: no credentials)
+        env = _Recording(_trader_env(compose, CONTROL_TOKEN="x" * 32, MODE=mode))
+        with contextlib.suppress(ConfigError):
+            BConfig.from_env(env)
+        asked |= env.asked
+    assert passed - asked == set(), "names compose passes that the trader never reads (typos?)"
 
 
 def test_the_env_example_holds_no_secret_values() -> None:

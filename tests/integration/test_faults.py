@@ -20,6 +20,7 @@ from polymarket_trader.core.events import (
     Channel,
     MarketInfo,
     OrderSubmitted,
+    OrderTerms,
     RestErrorEvent,
     RestFailure,
     RestOrderAckEvent,
@@ -29,19 +30,19 @@ from polymarket_trader.core.events import (
     WsDisconnected,
 )
 from polymarket_trader.executor import Executor
-from polymarket_trader.market_ws import ChannelClient, PolymarketMarketWsClient
+from polymarket_trader.market_ws import PolymarketMarketWsClient
 from polymarket_trader.reconciler import RestVenue
 from polymarket_trader.rest_client import Failed, Ok
 from polymarket_trader.user_ws import PolymarketUserWsClient
+from polymarket_trader.ws_channel import ChannelClient
 
 
 def a_place(market: MarketInfo, **kw: object) -> PlaceOrder:
-    fields: dict[str, object] = {
-        "client_req_id": "d1-bid", "condition_id": market.condition_id, "token": Token.UP, "side": Side.BUY,
-        "price_e4": 4200, "size_e6": 10_000_000, "expiration_s": (market.hour_end_ms + 60_000) // 1000,
-        "tick_e4": market.tick_e4}
-    fields.update(kw)
-    return PlaceOrder(**fields)  # type: ignore[arg-type]
+    terms: dict[str, object] = {"token": Token.UP, "side": Side.BUY, "price_e4": 4200, "size_e6": 10_000_000,
+                                "expiration_s": (market.hour_end_ms + 60_000) // 1000}
+    terms.update(kw)
+    return PlaceOrder(client_req_id="d1-bid", condition_id=market.condition_id, tick_e4=market.tick_e4,
+                      terms=OrderTerms(**terms))  # type: ignore[arg-type]
 
 
 def an_executor(account: TraderAccount, market: MarketInfo, clock: ManualClock, inbox: Inbox) -> Executor:

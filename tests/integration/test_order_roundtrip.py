@@ -18,6 +18,7 @@ from polymarket_trader.core.events import (
     CancelAllAckEvent,
     MarketInfo,
     OrderSubmitted,
+    OrderTerms,
     OrderType,
     RestFailure,
     RestOrderAckEvent,
@@ -180,10 +181,12 @@ async def test_executor_place_reject_and_cancel_events_follow_the_venue(
     inbox = Inbox()
     executor = Executor(rest=mm.rest, signer=mm.signer, out=inbox.queue, clock=clock)
     executor.set_market(market)
-    common = {"condition_id": market.condition_id, "token": Token.UP, "side": Side.BUY, "size_e6": 10_000_000,
-              "expiration_s": (market.hour_end_ms + 60_000) // 1000, "tick_e4": market.tick_e4}
-    await executor.execute([PlaceOrder(client_req_id="q-bid", price_e4=4000, **common),  # type: ignore[arg-type]
-                            PlaceOrder(client_req_id="q-cross", price_e4=5600, **common)])  # type: ignore[arg-type]
+    def place(client_req_id: str, price_e4: int) -> PlaceOrder:
+        return PlaceOrder(client_req_id=client_req_id, condition_id=market.condition_id, tick_e4=market.tick_e4,
+                          terms=OrderTerms(token=Token.UP, side=Side.BUY, price_e4=price_e4, size_e6=10_000_000,
+                                           expiration_s=(market.hour_end_ms + 60_000) // 1000))
+
+    await executor.execute([place("q-bid", 4000), place("q-cross", 5600)])
     submitted = {e.client_req_id: e.order_id for e in inbox.all(OrderSubmitted)}
     ack = await inbox.take(RestOrderAckEvent)
     assert (ack.client_req_id, ack.order_id, ack.venue_status) == ("q-bid", submitted["q-bid"], VenueOrderStatus.LIVE)
@@ -193,7 +196,7 @@ async def test_executor_place_reject_and_cancel_events_follow_the_venue(
     await executor.execute([CancelOrders(client_req_id="c1", order_ids=(submitted["q-bid"],), reason="test")])
     cancelled = await inbox.take(CancelAckEvent)
     assert cancelled.canceled == (submitted["q-bid"],) and cancelled.not_canceled == ()
-    await executor.execute([PlaceOrder(client_req_id="q-2", price_e4=3000, **common)])  # type: ignore[arg-type]
+    await executor.execute([place("q-2", 3000)])
     await executor.execute([CancelAll(client_req_id="ca", condition_id=market.condition_id, reason="test")])
     all_gone = await inbox.take(CancelAllAckEvent)
     assert all_gone.canceled == (inbox.all(OrderSubmitted)[-1].order_id,)
@@ -202,8 +205,9 @@ async def test_executor_place_reject_and_cancel_events_follow_the_venue(
 async def test_an_order_signed_by_another_key_is_refused_as_a_proven_rejection(
         venue: PolymarketVenue, mm: TraderAccount, eoa: TraderAccount, market: MarketInfo) -> None:
     forged = OrderSigner(private_key=PK_EOA, signature_type=3, funder=DEPOSIT_WALLET, owner=mm.creds.api_key)
-    order = forged.sign(OrderSpec(token_id=market.up_token_id, side=Side.BUY, price_e4=4000, size_e6=10_000_000,
-                                  expiration_s=(market.hour_end_ms + 60_000) // 1000, tick_e4=market.tick_e4),
+    terms = OrderTerms(token=Token.UP, side=Side.BUY, price_e4=4000, size_e6=10_000_000,
+                       expiration_s=(market.hour_end_ms + 60_000) // 1000)
+    order = forged.sign(OrderSpec(token_id=market.up_token_id, terms=terms, tick_e4=market.tick_e4),
                         timestamp_ms=NOW_MS)
     [result] = await mm.rest.place_orders([order])
     assert isinstance(result, Rejected) and result.status == 400, result

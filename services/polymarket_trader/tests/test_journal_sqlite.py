@@ -1,19 +1,24 @@
 """EventJournalSQLite: write-ahead events, snapshots, decisions; replay equals live at any cut;
-a torn or corrupt tail is detected and reported, and the rows before it still load."""
+a torn or corrupt tail is detected and reported, and the rows before it still load; a row that
+passes its crc and does not decode, or a journal of another format version, stops start-up;
+retention keeps the file bounded and the retained window replayable."""
 
 from __future__ import annotations
 
 import sqlite3
+import zlib
 from pathlib import Path
 
 import pytest
 from trader_testkit.random_events import random_events
 
+from hourmm_common.errors import InvariantViolation
+from polymarket_trader.core.decision import DecisionRecord, InflightPlace, Pacing
 from polymarket_trader.core.effects import PlaceOrder
-from polymarket_trader.core.events import OrderType, Side, Token
+from polymarket_trader.core.events import OrderTerms, OrderType, Side, Token
 from polymarket_trader.core.reducer import reduce
 from polymarket_trader.core.state import CanonicalState, decode_state, state_diff
-from polymarket_trader.journal_sqlite import EventJournalSQLite
+from polymarket_trader.journal_sqlite import FORMAT_VERSION, EventJournalSQLite, JournalFormatError
 
 
 def fold(events: list) -> list[CanonicalState]:  # type: ignore[type-arg]
@@ -90,18 +95,84 @@ def test_a_corrupt_tail_is_reported_and_the_rows_before_it_load(tmp_path: Path) 
     assert len(j.load_events_since(0).events) == 151
 
 
-def test_an_undecodable_row_with_a_matching_crc_is_reported(tmp_path: Path) -> None:
-    import zlib
-
+def test_an_undecodable_row_with_a_matching_crc_stops_the_read_and_cuts_nothing(tmp_path: Path) -> None:
     events = list(random_events(20, seed=2))
     path = tmp_path / "j.db"
     j = EventJournalSQLite(path)
     j.append_batch(events)
     junk = b"\x81\xa4type\xa5bogus"
     j.conn.execute("UPDATE events SET payload = ?, crc32 = ? WHERE seq = 20", (junk, zlib.crc32(junk)))
-    read = j.load_events_since(0)
-    assert read.bad_seq == 20 and "undecodable" in (read.problem or "")
-    assert len(read.events) == 19
+    with pytest.raises(InvariantViolation, match="seq 20 passes its crc but does not decode"):
+        j.load_events_since(0)
+    assert j.count_events() == 20
+
+
+def test_a_journal_of_another_format_version_is_refused_with_a_clear_message(tmp_path: Path) -> None:
+    path = tmp_path / "j.db"
+    EventJournalSQLite(path).close()
+    with sqlite3.connect(path) as raw:
+        raw.execute(f"PRAGMA user_version={FORMAT_VERSION - 1}")
+    with pytest.raises(JournalFormatError, match=f"format version {FORMAT_VERSION - 1}.*Move the file aside"):
+        EventJournalSQLite(path)
+    legacy = tmp_path / "legacy.db"  # a version-0 file of the first layout (no user_version at all)
+    with sqlite3.connect(legacy) as raw:
+        raw.execute("CREATE TABLE events (seq INTEGER PRIMARY KEY, ts_local_ms INTEGER, tag TEXT, payload BLOB, "
+                    "crc32 INTEGER)")
+    with pytest.raises(JournalFormatError, match="format version 0"):
+        EventJournalSQLite(legacy)
+    fresh = EventJournalSQLite(tmp_path / "new.db")
+    assert fresh.conn.execute("PRAGMA user_version").fetchone()[0] == FORMAT_VERSION
+
+
+def test_a_snapshot_of_another_state_version_is_not_restored(tmp_path: Path) -> None:
+    events = list(random_events(60, seed=4))
+    live = fold(events)
+    j = EventJournalSQLite(tmp_path / "j.db")
+    j.append_batch(events)
+    j.append_snapshot(live[30])
+    j.append_snapshot(live[50])
+    j.conn.execute("UPDATE snapshots SET version = version + 1 WHERE last_seq = 50")
+    snap = j.load_latest_snapshot()
+    assert snap is not None and snap.seq == 30
+
+
+def test_retention_bounds_the_file_and_the_retained_window_replays(tmp_path: Path) -> None:
+    events = list(random_events(3_000, seed=8))
+    live = fold(events)
+    j = EventJournalSQLite(tmp_path / "j.db", retain_events=200)
+    for i in range(0, 3_000, 500):
+        j.append_batch(events[i:i + 500])
+        j.append_snapshot(live[i + 500])
+    # Kept: the last two snapshots (2500, 3000) and 200 events before the older one.
+    assert j.pruned_through == 2_300 and j.count_events() == 700
+    assert j.pruned_events == 2_300
+    snap = j.load_latest_snapshot()
+    assert snap is not None and snap.seq == 3_000
+    older = j.conn.execute("SELECT MIN(last_seq) FROM snapshots").fetchone()[0]
+    assert older == 2_500
+    state = decode_state(j.conn.execute("SELECT payload FROM snapshots WHERE last_seq = 2500").fetchone()[0])
+    for _, ev in j.load_events_since(state.seq).events:
+        state = reduce(state, ev)[0]
+    assert state == live[-1]  # the older snapshot plus the retained tail is the live state
+    with pytest.raises(InvariantViolation, match="pruned"):
+        j.load_events_since(0)  # replay from before the window is refused, never silently short
+    j.append_batch(events[:1])  # the sequence continues after pruning
+    assert j.last_seq == 3_001
+
+
+def test_retention_returns_pages_to_the_file_system(tmp_path: Path) -> None:
+    path = tmp_path / "j.db"
+    events = list(random_events(4_000, seed=9))
+    live = fold(events)
+    j = EventJournalSQLite(path, retain_events=0)
+    j.append_batch(events)
+    j.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    full = path.stat().st_size
+    j.append_snapshot(live[3_990])
+    j.append_snapshot(live[4_000])
+    j.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    assert j.count_events() == 10
+    assert path.stat().st_size < full / 2
 
 
 def test_a_damaged_snapshot_falls_back_to_an_older_one(tmp_path: Path) -> None:
@@ -118,12 +189,17 @@ def test_a_damaged_snapshot_falls_back_to_an_older_one(tmp_path: Path) -> None:
 
 def test_decisions_are_journaled_with_the_next_batch(tmp_path: Path) -> None:
     j = EventJournalSQLite(tmp_path / "j.db", synchronous="FULL")
-    action = PlaceOrder(client_req_id="1:2:bid", condition_id="c", token=Token.UP, side=Side.BUY, price_e4=5000,
-                        size_e6=5_000_000, expiration_s=10, tick_e4=100, order_type=OrderType.GTD)
-    j.record_decision(123, 2, [action])
+    action = PlaceOrder(client_req_id="1:2:bid", condition_id="c", tick_e4=100,
+                        terms=OrderTerms(token=Token.UP, side=Side.BUY, price_e4=5000, size_e6=5_000_000,
+                                         expiration_s=10, order_type=OrderType.GTD))
+    before = Pacing(n=2)
+    after = Pacing(n=3, places=(InflightPlace(slot="bid", client_req_id="1:2:bid", sent_ms=123),))
+    record = DecisionRecord(now_ms=123, seq=0, snapshot=None, pacing_before=before, pacing=after, actions=(action,))
+    j.record_decision(record)
+    assert j.load_decisions() == []  # buffered until the next batch commits
     j.append_batch(list(random_events(7, seed=1)))
-    (rec,) = j.load_decisions()
-    assert (rec.ts_ms, rec.n, rec.actions) == (123, 2, (action,))
+    assert j.load_decisions() == [record]
+    assert j.last_pacing() == after
 
 
 def test_synchronous_mode_is_validated(tmp_path: Path) -> None:

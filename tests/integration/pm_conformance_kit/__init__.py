@@ -23,7 +23,7 @@ from hourmm_sim.polymarket.accounts import ApiCreds, UserSpec
 from hourmm_sim.polymarket.participants import ParticipantsConfig
 from hourmm_sim.polymarket.venue import PolymarketVenue
 from hourmm_sim.scenarios import FeeConfig, Scenario
-from polymarket_trader.core.events import Event, MarketInfo, OrderType, Side, Token
+from polymarket_trader.core.events import Event, MarketInfo, OrderTerms, OrderType, Side, Token
 from polymarket_trader.rest_client import PolymarketRestClient
 from polymarket_trader.signing import L2Auth, OrderSigner, OrderSpec, SignedOrder
 
@@ -74,9 +74,10 @@ class TraderAccount(msgspec.Struct, kw_only=True):
         """A signed order built exactly as the executor builds it."""
         if expiration_s is None:
             expiration_s = (market.hour_end_ms + 60_000) // 1000 if order_type is OrderType.GTD else 0
-        spec = OrderSpec(token_id=market.token_id(token), side=side, price_e4=price_e4, size_e6=size_e6,
-                         expiration_s=expiration_s, tick_e4=market.tick_e4 if tick_e4 is None else tick_e4,
-                         neg_risk=market.neg_risk, order_type=order_type, post_only=post_only)
+        terms = OrderTerms(token=token, side=side, price_e4=price_e4, size_e6=size_e6, expiration_s=expiration_s,
+                           order_type=order_type, post_only=post_only)
+        spec = OrderSpec(token_id=market.token_id(token), terms=terms,
+                         tick_e4=market.tick_e4 if tick_e4 is None else tick_e4, neg_risk=market.neg_risk)
         return self.signer.sign(spec, timestamp_ms=now_ms)
 
 

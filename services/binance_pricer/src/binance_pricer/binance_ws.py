@@ -31,6 +31,7 @@ from hourmm_common.backoff import backoff_ms
 from hourmm_common.clock import Clock
 from hourmm_common.errors import ParseError
 from hourmm_common.logs import get_logger
+from hourmm_common.waits import sleep_until_or
 
 DEFAULT_STREAMS = ("trade", "bookTicker", "kline_1h")
 _LOGGED_SAMPLES = 5
@@ -241,14 +242,7 @@ class BinanceWsClient:
 
     async def _sleep_unless_closed(self, deadline_ms: int) -> None:
         """Sleep on the injected clock, but return at once when `close()` is called."""
-        sleeper = asyncio.ensure_future(self.clock.sleep_until(deadline_ms))
-        closer = asyncio.ensure_future(self._closed.wait())
-        try:
-            await asyncio.wait((sleeper, closer), return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for task in (sleeper, closer):
-                task.cancel()
-            await asyncio.gather(sleeper, closer, return_exceptions=True)
+        await sleep_until_or(self.clock, deadline_ms, self._closed)
 
     def _sample(self, event: str, count: int, exc: ParseError) -> None:
         if count <= _LOGGED_SAMPLES or count % _LOG_EVERY == 0:

@@ -27,6 +27,7 @@ from hourmm_common.enums import RunMode
 from hourmm_common.logs import get_logger
 from polymarket_trader.config import BConfig
 from polymarket_trader.control_plane import ControlPlaneServer, StatusView, build_status
+from polymarket_trader.core.decision import DecisionRules, resume_pacing
 from polymarket_trader.core.events import (
     BootStarted,
     CancelAllAckEvent,
@@ -39,8 +40,6 @@ from polymarket_trader.core.events import (
     RestOp,
     WsConnected,
 )
-from polymarket_trader.core.order_manager import OrderManager
-from polymarket_trader.core.risk import RiskEngine
 from polymarket_trader.core.state import CanonicalState
 from polymarket_trader.core.strategy import STRATEGIES
 from polymarket_trader.decision_loop import DecisionLoop
@@ -61,6 +60,7 @@ from polymarket_trader.user_ws import PolymarketUserWsClient, UserTranslator
 TICK_MS = 250  # reducer time input: session timers, staleness, stabilisation windows
 SHUTDOWN_CANCEL_TIMEOUT_S = 5.0
 SHUTDOWN_DRAIN_TIMEOUT_S = 3.0
+INBOX_SIZE = 10_000  # a full inbox blocks the producers (backpressure), it never drops
 
 
 class _StopRequested(Exception):
@@ -86,10 +86,10 @@ class ContainerBApp:
         """Construct every component (no IO beyond opening the journal)."""
         cfg, clock = self.config, self.clock
         self.session = session
-        self.journal = EventJournalSQLite(cfg.sqlite_path)
-        initial = CanonicalState(limits=cfg.limits, params=cfg.reducer)
-        self.reducer = StateReducer.restored(self.journal, initial, _NoSink(), clock)
-        inbox = self.reducer.inbox
+        self.journal = EventJournalSQLite(cfg.sqlite_path, retain_events=cfg.journal_retain_events)
+        # The reducer's inbox exists first: every edge writes into it, and the reducer is built
+        # last, with its effect sink (the reconciler), so nothing is patched after construction.
+        inbox: asyncio.Queue[Event] = asyncio.Queue(maxsize=INBOX_SIZE)
         creds = cfg.credentials
         signer: OrderSigner | None = None
         auth: L2Auth | None = None
@@ -126,11 +126,14 @@ class ContainerBApp:
                                      translator=translator, cooldown_ms=cfg.cancel_all_cooldown_ms,
                                      on_switch=on_switch,
                                      on_arm=self.heartbeat.set_armed if self.heartbeat is not None else None)
-        self.reducer.effect_sink = self.reconciler
+        initial = CanonicalState(limits=cfg.limits, params=cfg.reducer)
+        self.reducer = StateReducer.restored(self.journal, initial, self.reconciler, clock, inbox=inbox)
+        wake = asyncio.Event()  # a new snapshot runs a decision at once (when `step_on_snapshot`)
         self.poller = SnapshotPoller(url=cfg.snapshot_url, session=session, out=inbox, clock=clock,
                                      poll_hz=cfg.snapshot_poll_hz, long_poll_wait_ms=cfg.snapshot_long_poll_ms,
-                                     on_new=(lambda: self.decision_loop.nudge()) if cfg.decision.step_on_snapshot
-                                     else None)
+                                     on_new=wake.set if cfg.decision.step_on_snapshot else None,
+                                     keepalive_ms=cfg.snapshot_journal_keepalive_ms,
+                                     fair_step=cfg.snapshot_journal_fair_step)
         self.gamma = GammaClient(base_url=cfg.gamma_url, session=session)
         self.scheduler = MarketScheduler(
             gamma=self.gamma, out=inbox, clock=clock, rest=self.rest, lead_ms=cfg.market_lead_ms,
@@ -140,8 +143,9 @@ class ContainerBApp:
         d = cfg.decision
         self.decision_loop = DecisionLoop(
             state_provider=lambda: self.reducer.view, snapshot_provider=lambda: self.poller.latest,
-            risk=RiskEngine(d), strategy=STRATEGIES[cfg.strategy.name](cfg.strategy, d), order_manager=OrderManager(d),
-            executor=self.executor, clock=clock, params=d, recorder=self.journal.record_decision)
+            rules=DecisionRules.of(d, STRATEGIES[cfg.strategy.name](cfg.strategy, d)), sink=self.reconciler,
+            clock=clock, pacing=resume_pacing(self.journal.last_pacing(), clock.now_ms()),
+            recorder=self.journal.record_decision, wake=wake)
         self.control_plane = ControlPlaneServer(
             bind_host=cfg.control_host, port=cfg.control_port, token=cfg.control_token.reveal(), out=inbox,
             clock=clock, status=self.status, health=self.health, metrics=self.metrics.render)
@@ -316,9 +320,3 @@ class ContainerBApp:
             self.journal.close()
         self._log.info("trader_stopped", seq=self.reducer.version)
 
-
-class _NoSink:
-    """The reducer's sink until the reconciler exists (replaced in `build`, before any event)."""
-
-    def handle(self, effects: Any) -> None:
-        raise RuntimeError("effects before the app was wired")

@@ -67,11 +67,14 @@ class BConfig(msgspec.Struct, frozen=True, kw_only=True):
     snapshot_url: str
     snapshot_poll_hz: int
     snapshot_long_poll_ms: int
+    snapshot_journal_keepalive_ms: int
+    snapshot_journal_fair_step: float
     gamma_url: str
     clob_url: str
     pm_ws_market_url: str
     pm_ws_user_url: str
     sqlite_path: str
+    journal_retain_events: int
     control_host: str
     control_port: int
     control_token: Secret
@@ -123,9 +126,14 @@ class BConfig(msgspec.Struct, frozen=True, kw_only=True):
             snapshot_url=env.url("SNAPSHOT_URL", "http://127.0.0.1:8080/snapshot/latest", schemes=("http", "https")),
             snapshot_poll_hz=env.integer("SNAPSHOT_POLL_HZ", 20, lo=20, hi=50),
             snapshot_long_poll_ms=env.integer("SNAPSHOT_LONG_POLL_MS", 0, lo=0, hi=5_000),
+            # Below the reducer's 2 s staleness limit, so a healthy feed never looks stale.
+            snapshot_journal_keepalive_ms=env.integer("SNAPSHOT_JOURNAL_KEEPALIVE_MS", 500, lo=50, hi=1_500),
+            # Half the venue's 0.01 tick: the reducer marks equity to fair within that.
+            snapshot_journal_fair_step=env.number("SNAPSHOT_JOURNAL_FAIR_STEP", 0.005, lo=0.0, hi=0.05),
             gamma_url=endpoints["GAMMA_URL"], clob_url=endpoints["CLOB_URL"],
             pm_ws_market_url=endpoints["PM_WS_MARKET_URL"], pm_ws_user_url=endpoints["PM_WS_USER_URL"],
             sqlite_path=env.text("SQLITE_PATH", "hourmm_trader.sqlite"),
+            journal_retain_events=env.integer("JOURNAL_RETAIN_EVENTS", 100_000, lo=1_000, hi=100_000_000),
             control_host=env.text("CONTROL_HOST", "127.0.0.1"),
             control_port=env.integer("CONTROL_PORT", 9000, lo=0, hi=65_535),
             control_token=token or Secret(""),

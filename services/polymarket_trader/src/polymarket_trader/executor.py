@@ -73,7 +73,7 @@ class _Base:
         self.market = market
 
     def submit(self, actions: Sequence[OrderAction]) -> None:
-        """ExecutorPort: never blocks, never raises on well-formed input."""
+        """OrderPort: never blocks, never raises on well-formed input."""
         if actions:
             self._pending.put_nowait(list(actions))
             self._idle.clear()
@@ -141,10 +141,8 @@ class Executor(_Base):
             await self._emit(RestOrderRejected(ts_local_ms=self._clock.now_ms(), client_req_id=action.client_req_id,
                                                order_id="", reason=f"not signed: {result}"))
         for action, order in ready:
-            await self._emit(OrderSubmitted(
-                ts_local_ms=self._clock.now_ms(), client_req_id=action.client_req_id, order_id=order.order_id,
-                token=action.token, side=action.side, price_e4=action.price_e4, size_e6=action.size_e6,
-                expiration_s=action.expiration_s, post_only=action.post_only, order_type=action.order_type))
+            await self._emit(OrderSubmitted(ts_local_ms=self._clock.now_ms(), client_req_id=action.client_req_id,
+                                            order_id=order.order_id, terms=action.terms))
             self.inflight[action.client_req_id] = InflightCall(op=RestOp.PLACE, started_ms=now,
                                                                order_ids=(order.order_id,))
         chunks = [ready[i:i + MAX_BATCH] for i in range(0, len(ready), MAX_BATCH)]
@@ -155,10 +153,8 @@ class Executor(_Base):
         for a in actions:
             try:
                 token_id = self._token_id(a)
-                out.append(self._signer.sign(OrderSpec(
-                    token_id=token_id, side=a.side, price_e4=a.price_e4, size_e6=a.size_e6,
-                    expiration_s=a.expiration_s, tick_e4=a.tick_e4, neg_risk=a.neg_risk, order_type=a.order_type,
-                    post_only=a.post_only), timestamp_ms=now_ms))
+                out.append(self._signer.sign(OrderSpec(token_id=token_id, terms=a.terms, tick_e4=a.tick_e4,
+                                                       neg_risk=a.neg_risk), timestamp_ms=now_ms))
             except (SigningError, ValueError) as exc:
                 out.append(str(exc)[:200])
         return out

@@ -4,8 +4,21 @@ Tables (SQLite, WAL mode):
 - `events(seq, ts_local_ms, tag, payload, crc32)`: every event, in order, before it is applied.
   `payload` is the msgpack of the tagged event union; `crc32` covers it.
 - `snapshots(id, last_seq, payload, crc32)`: `CanonicalState.clone_for_persist()` every N events.
-- `decisions(id, ts_ms, n, payload, crc32)`: order actions the decision loop emitted (the trace,
-  and shadow mode's output). Never replayed into state.
+- `snapshots(..., version)`: each snapshot also carries `STATE_VERSION`, the shape of the state.
+- `decisions(id, ts_ms, n, payload, crc32)`: `core.decision.DecisionRecord`s (inputs, pacing before
+  and after, actions): the trace, shadow mode's output, and the pacing a restart resumes from.
+  Never replayed into state.
+- `meta(key, value)`: `pruned_through` (events at or below it were deleted by retention).
+
+Versions: `PRAGMA user_version` is `FORMAT_VERSION`, the shape of every row. A journal written by
+another version is refused with a clear message (`JournalFormatError`) instead of being misread:
+its events cannot be replayed by this reducer, and the operator moves it aside (BOOT_SYNC
+rebuilds orders and balances from the venue). A new file gets the current version.
+
+Retention (`prune`, after each state snapshot): events older than the older of the last two
+snapshots minus `retain_events` are deleted, with the snapshots and decisions before them, and
+freed pages go back to the OS (incremental vacuum). So the file holds a bounded window, and
+replay equality holds for all of it: restore needs the latest good snapshot and the events after.
 
 Group commit: `append_batch` writes a whole reducer turn in one transaction (one commit per
 turn, however many events arrived in it); decisions recorded in between ride along with it.
@@ -14,9 +27,11 @@ matters for crash-only restarts); a power loss may drop the last few commits, wh
 BOOT_SYNC reconcile (cancel-all, open orders, balances) repairs from the venue. `FULL` fsyncs
 every commit (configurable) at a cost of a disk flush per reducer turn.
 
-Damage: a row whose crc or decoding fails, or a gap in `seq`, ends the readable journal there;
+Damage: a row whose crc fails, or a gap in `seq`, ends the readable journal there (a torn write);
 `load_events_since` returns the rows before it plus a `problem` text, and `truncate_from` drops
-the torn tail so new events continue a consistent sequence.
+the torn tail so new events continue a consistent sequence. A row whose crc matches but which does
+not decode is no torn write but a bug or a foreign schema: it raises `InvariantViolation` and
+start-up stops, nothing is cut.
 """
 
 from __future__ import annotations
@@ -28,9 +43,17 @@ from pathlib import Path
 
 import msgspec
 
-from polymarket_trader.core.effects import OrderAction
+from hourmm_common.errors import InvariantViolation
+from polymarket_trader.core.decision import DecisionRecord, Pacing
 from polymarket_trader.core.events import Event
 from polymarket_trader.core.state import CanonicalState, decode_state
+
+# Bump on any change of a row's shape (an event, the state, a decision) that older code or newer
+# code cannot decode; version 2: `OrderTerms` in orders, decisions carry their inputs and pacing.
+FORMAT_VERSION = 2
+STATE_VERSION = 2
+KEEP_SNAPSHOTS = 2
+DEFAULT_RETAIN_EVENTS = 100_000
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
@@ -38,15 +61,20 @@ CREATE TABLE IF NOT EXISTS events (
     payload BLOB NOT NULL, crc32 INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS snapshots (
     id INTEGER PRIMARY KEY AUTOINCREMENT, last_seq INTEGER NOT NULL,
-    payload BLOB NOT NULL, crc32 INTEGER NOT NULL);
+    payload BLOB NOT NULL, crc32 INTEGER NOT NULL, version INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS decisions (
     id INTEGER PRIMARY KEY AUTOINCREMENT, ts_ms INTEGER NOT NULL, n INTEGER NOT NULL,
     payload BLOB NOT NULL, crc32 INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 """
 
 _EVENT_ENCODER = msgspec.msgpack.Encoder()
 _EVENT_DECODER: msgspec.msgpack.Decoder[Event] = msgspec.msgpack.Decoder(Event)
-_ACTIONS_DECODER = msgspec.msgpack.Decoder(tuple[OrderAction, ...])
+_DECISION_DECODER = msgspec.msgpack.Decoder(DecisionRecord)
+
+
+class JournalFormatError(Exception):
+    """The journal file was written in another format version than this code reads."""
 
 
 _TAGS: dict[type, str] = {}
@@ -73,29 +101,42 @@ def _stopped(seq: int, expected: int, problem: str, bad_seq: int) -> JournalRead
     return JournalRead(events=[], problem=problem, bad_seq=bad_seq, count=expected - seq - 1)
 
 
-class DecisionRecord(msgspec.Struct, frozen=True, kw_only=True):
-    ts_ms: int
-    n: int
-    actions: tuple[OrderAction, ...]
-
-
 class EventJournalSQLite:
-    def __init__(self, db_path: str | Path, *, synchronous: str = "NORMAL", enabled: bool = True) -> None:
+    def __init__(self, db_path: str | Path, *, synchronous: str = "NORMAL", enabled: bool = True,
+                 retain_events: int = DEFAULT_RETAIN_EVENTS) -> None:
         if synchronous.upper() not in ("NORMAL", "FULL"):
             raise ValueError("synchronous must be NORMAL or FULL")
+        if retain_events < 0:
+            raise ValueError("retain_events must be >= 0")
         self.db_path = str(db_path)
         self.enabled = enabled
+        self.retain_events = retain_events
         self.conn = sqlite3.connect(self.db_path, isolation_level=None, check_same_thread=False)
-        self.conn.execute("PRAGMA journal_mode=WAL")
-        self.conn.execute(f"PRAGMA synchronous={synchronous.upper()}")
-        self.init_schema()
+        try:
+            self._open(synchronous.upper())
+        except BaseException:
+            self.conn.close()
+            raise
         row = self.conn.execute("SELECT COALESCE(MAX(seq), 0) FROM events").fetchone()
         self.last_seq: int = int(row[0])
         self._pending_decisions: list[tuple[int, int, bytes, int]] = []
         self.commits = 0
+        self.pruned_events = 0
 
-    def init_schema(self) -> None:
+    def _open(self, synchronous: str) -> None:
+        version = int(self.conn.execute("PRAGMA user_version").fetchone()[0])
+        tables = int(self.conn.execute("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'").fetchone()[0])
+        if tables and version != FORMAT_VERSION:
+            raise JournalFormatError(
+                f"journal {self.db_path} is format version {version}, this trader reads version {FORMAT_VERSION}: "
+                "its events cannot be replayed. Move the file aside and start again (boot reconciles orders "
+                "and balances from the venue).")
+        if not tables:
+            self.conn.execute("PRAGMA auto_vacuum=INCREMENTAL")  # before the first table exists
+        self.conn.execute("PRAGMA journal_mode=WAL")
+        self.conn.execute(f"PRAGMA synchronous={synchronous}")
         self.conn.executescript(_SCHEMA)
+        self.conn.execute(f"PRAGMA user_version={FORMAT_VERSION}")
 
     # Writing -------------------------------------------------------------------------------------
 
@@ -132,15 +173,46 @@ class EventJournalSQLite:
         if not self.enabled:
             return
         payload = state.clone_for_persist()
-        self.conn.execute("INSERT INTO snapshots (last_seq, payload, crc32) VALUES (?, ?, ?)",
-                          (state.seq, payload, zlib.crc32(payload)))
+        self.conn.execute("INSERT INTO snapshots (last_seq, payload, crc32, version) VALUES (?, ?, ?, ?)",
+                          (state.seq, payload, zlib.crc32(payload), STATE_VERSION))
         self.commits += 1
+        self.prune()
 
-    def record_decision(self, ts_ms: int, n: int, actions: Sequence[OrderAction]) -> None:
+    def prune(self) -> int:
+        """Retention: keep the last `KEEP_SNAPSHOTS` snapshots and `retain_events` events before
+        the oldest of them; delete what is older (events, snapshots, decisions); return the count."""
+        rows = self.conn.execute("SELECT last_seq FROM snapshots ORDER BY id DESC LIMIT ?", (KEEP_SNAPSHOTS,)).fetchall()
+        if len(rows) < KEEP_SNAPSHOTS:
+            return 0
+        through = min(int(r[0]) for r in rows) - self.retain_events
+        if through <= self.pruned_through:
+            return 0
+        cur = self.conn.cursor()
+        cur.execute("BEGIN")
+        try:
+            deleted = cur.execute("DELETE FROM events WHERE seq <= ?", (through,)).rowcount
+            cur.execute("DELETE FROM snapshots WHERE last_seq < ?", (through,))
+            cur.execute("DELETE FROM decisions WHERE id IN (SELECT id FROM decisions WHERE ts_ms < "
+                        "(SELECT COALESCE(MIN(ts_local_ms), 0) FROM events))")
+            cur.execute("INSERT OR REPLACE INTO meta VALUES ('pruned_through', ?)", (through,))
+            cur.execute("COMMIT")
+        except BaseException:
+            cur.execute("ROLLBACK")
+            raise
+        self.conn.executescript("PRAGMA incremental_vacuum;")  # run to completion (execute() steps one page)
+        self.pruned_events += deleted
+        return int(deleted)
+
+    @property
+    def pruned_through(self) -> int:
+        row = self.conn.execute("SELECT value FROM meta WHERE key = 'pruned_through'").fetchone()
+        return int(row[0]) if row else 0
+
+    def record_decision(self, record: DecisionRecord) -> None:
         """Buffer a decision; it is written with the next event batch (or `flush`)."""
         if self.enabled:
-            payload = _EVENT_ENCODER.encode(tuple(actions))
-            self._pending_decisions.append((ts_ms, n, payload, zlib.crc32(payload)))
+            payload = _EVENT_ENCODER.encode(record)
+            self._pending_decisions.append((record.now_ms, record.n, payload, zlib.crc32(payload)))
 
     def flush(self) -> None:
         if self._pending_decisions:
@@ -172,9 +244,9 @@ class EventJournalSQLite:
 
     def load_latest_snapshot(self) -> CanonicalState | None:
         """The newest snapshot that passes its crc and decodes (older ones if the newest is damaged)."""
-        rows = self.conn.execute("SELECT last_seq, payload, crc32 FROM snapshots ORDER BY id DESC")
-        for last_seq, payload, crc in rows:
-            if zlib.crc32(payload) != crc:
+        rows = self.conn.execute("SELECT last_seq, payload, crc32, version FROM snapshots ORDER BY id DESC")
+        for last_seq, payload, crc, version in rows:
+            if zlib.crc32(payload) != crc or version != STATE_VERSION:
                 continue
             try:
                 state = decode_state(payload)
@@ -191,7 +263,13 @@ class EventJournalSQLite:
 
     def scan_events_since(self, seq: int, visit: Callable[[int, Event], None]) -> JournalRead:
         """Stream events after `seq` to `visit` in order (no list of a million events in memory),
-        stopping at the first damaged row; the result reports how many were read and why it stopped."""
+        stopping at the first damaged row; the result reports how many were read and why it stopped.
+        Reading from before the retained window, or a row that passes its crc and does not decode,
+        raises `InvariantViolation`: neither is a torn tail, and cutting would lose good events."""
+        pruned = self.pruned_through
+        if seq < pruned:
+            raise InvariantViolation(f"journal {self.db_path}: events up to seq {pruned} were pruned and no readable "
+                                     f"state snapshot covers them (replay asked from seq {seq + 1})")
         expected = seq + 1
         decode = _EVENT_DECODER.decode
         crc32 = zlib.crc32
@@ -204,17 +282,25 @@ class EventJournalSQLite:
             try:
                 ev = decode(payload)
             except (msgspec.DecodeError, msgspec.ValidationError) as exc:
-                return _stopped(seq, expected, f"undecodable event at seq {row_seq}: {exc}", row_seq)
+                raise InvariantViolation(f"journal {self.db_path}: event at seq {row_seq} passes its crc but does "
+                                         f"not decode ({exc}); a bug or a foreign schema, not a torn write") from exc
             visit(row_seq, ev)
             expected += 1
         return JournalRead(events=[], count=expected - seq - 1)
 
     def load_decisions(self) -> list[DecisionRecord]:
         out = []
-        for ts_ms, n, payload, crc in self.conn.execute("SELECT ts_ms, n, payload, crc32 FROM decisions ORDER BY id"):
+        for payload, crc in self.conn.execute("SELECT payload, crc32 FROM decisions ORDER BY id"):
             if zlib.crc32(payload) == crc:
-                out.append(DecisionRecord(ts_ms=ts_ms, n=n, actions=_ACTIONS_DECODER.decode(payload)))
+                out.append(_DECISION_DECODER.decode(payload))
         return out
+
+    def last_pacing(self) -> Pacing | None:
+        """The pacing after the newest readable decision (what a restarted decision loop resumes)."""
+        for payload, crc in self.conn.execute("SELECT payload, crc32 FROM decisions ORDER BY id DESC"):
+            if zlib.crc32(payload) == crc:
+                return _DECISION_DECODER.decode(payload).pacing
+        return None
 
     def count_events(self) -> int:
         return int(self.conn.execute("SELECT COUNT(*) FROM events").fetchone()[0])

@@ -22,24 +22,20 @@ import asyncio
 import itertools
 from collections import Counter, deque
 from collections.abc import Callable, Sequence
-from typing import Any, Protocol
+from typing import Any, Protocol, assert_never
 
 from hourmm_common.clock import Clock
 from hourmm_common.logs import get_logger
 from polymarket_trader import wire
 from polymarket_trader.core.effects import (
-    ArmHeartbeat,
     CancelAll,
-    CancelOrders,
     Effect,
-    PlaceOrder,
     QueryBalances,
     QueryOpenOrders,
     QueryTrades,
     RaiseAlert,
     ReportModeChange,
     ReportSessionChange,
-    SwitchMarket,
 )
 from polymarket_trader.core.events import (
     BalancesSnapshot,
@@ -53,7 +49,7 @@ from polymarket_trader.core.events import (
     Side,
     VenueOpenOrder,
 )
-from polymarket_trader.core.ports import ExecutorPort
+from polymarket_trader.core.ports import OrderPort, PlaceOrCancel, Report, dispatch_effects
 from polymarket_trader.executor import emit_cancel_all_outcome
 from polymarket_trader.rest_client import CancelResult, Failed, Ok, PolymarketRestClient, Rejected, Result
 from polymarket_trader.user_ws import UserTranslator
@@ -134,9 +130,9 @@ def venue_open_order(msg: wire.UserWsMsg, market: MarketInfo) -> VenueOpenOrder 
 
 
 class Reconciler:
-    """`EffectSink` for the reducer's effects."""
+    """`EffectSink` for the reducer's effects, carried out through `EffectPorts`."""
 
-    def __init__(self, *, venue: VenueOps, out: asyncio.Queue[Event], clock: Clock, executor: ExecutorPort,
+    def __init__(self, *, venue: VenueOps, out: asyncio.Queue[Event], clock: Clock, executor: OrderPort,
                  translator: UserTranslator, cooldown_ms: int = 1_000,
                  on_switch: Sequence[Callable[[MarketInfo], None]] = (),
                  on_arm: Callable[[bool], None] | None = None, recent: int = 50) -> None:
@@ -163,36 +159,46 @@ class Reconciler:
     # EffectSink -----------------------------------------------------------------------------------
 
     def handle(self, effects: Sequence[Effect]) -> None:
-        orders: list[PlaceOrder | CancelOrders] = []
         for effect in effects:
             self.counts[type(effect).__name__] += 1
-            match effect:
-                case CancelAll():
-                    self.start_cancel_all(effect)
-                case PlaceOrder() | CancelOrders():
-                    orders.append(effect)
-                case QueryOpenOrders():
-                    self._spawn(self._query_open_orders(effect))
-                case QueryBalances():
-                    self._spawn(self._query_balances())
-                case QueryTrades():
-                    self._spawn(self._query_trades(effect))
-                case SwitchMarket():
-                    self.switch_market(effect.market)
-                case ArmHeartbeat():
-                    if self._on_arm is not None:
-                        self._on_arm(effect.armed)
-                case ReportModeChange():  # logged by the reducer; kept here for the status page
-                    self.recent_mode_changes.append({"ts_ms": self._clock.now_ms(), "old": effect.old.value,
-                                                     "new": effect.new.value, "reason": effect.reason})
-                case ReportSessionChange():
-                    self.recent_mode_changes.append({"ts_ms": self._clock.now_ms(), "session_old": effect.old.value,
-                                                     "session_new": effect.new.value, "reason": effect.reason})
-                case RaiseAlert():
-                    self.recent_alerts.append({"ts_ms": self._clock.now_ms(), "code": effect.code,
-                                               "detail": effect.detail, "severity": effect.severity})
-        if orders:
-            self._executor.submit(orders)
+        dispatch_effects(effects, self)
+
+    # EffectPorts ----------------------------------------------------------------------------------
+
+    def submit(self, actions: Sequence[PlaceOrCancel]) -> None:
+        self._executor.submit(actions)
+
+    def cancel_all(self, request: CancelAll) -> None:
+        self.start_cancel_all(request)
+
+    def query_open_orders(self, query: QueryOpenOrders) -> None:
+        self._spawn(self._query_open_orders(query))
+
+    def query_balances(self, query: QueryBalances) -> None:
+        self._spawn(self._query_balances())
+
+    def query_trades(self, query: QueryTrades) -> None:
+        self._spawn(self._query_trades(query))
+
+    def arm_heartbeat(self, armed: bool) -> None:
+        if self._on_arm is not None:
+            self._on_arm(armed)
+
+    def report(self, report: Report) -> None:
+        """Mode and session changes are logged by the reducer; kept here for the status page."""
+        now = self._clock.now_ms()
+        match report:
+            case ReportModeChange():
+                self.recent_mode_changes.append({"ts_ms": now, "old": report.old.value, "new": report.new.value,
+                                                 "reason": report.reason})
+            case ReportSessionChange():
+                self.recent_mode_changes.append({"ts_ms": now, "session_old": report.old.value,
+                                                 "session_new": report.new.value, "reason": report.reason})
+            case RaiseAlert():
+                self.recent_alerts.append({"ts_ms": now, "code": report.code, "detail": report.detail,
+                                           "severity": report.severity})
+            case _:
+                assert_never(report)
 
     def switch_market(self, market: MarketInfo) -> None:
         self.market = market

@@ -31,7 +31,7 @@ from py_clob_client_v2.order_utils.model.signature_type_v2 import SignatureTypeV
 from py_clob_client_v2.signer import Signer
 
 from hourmm_common.errors import VenueRejected
-from polymarket_trader.core.events import OrderType, Side
+from polymarket_trader.core.events import OrderTerms, OrderType, Side, WithTerms
 
 POLYGON_CHAIN_ID = 137
 _SHARE_CENT_E6 = 10_000  # sizes are whole hundredths of a share on the venue
@@ -41,16 +41,14 @@ class SigningError(VenueRejected):
     """The order cannot be signed as asked (off-grid price, size too small): never sent."""
 
 
-class OrderSpec(msgspec.Struct, frozen=True, kw_only=True):
+class OrderSpec(msgspec.Struct, WithTerms, frozen=True, kw_only=True):
+    """What the signer needs: the order's `terms` as decided, the venue's token id for its token,
+    and the tick and neg-risk flag passed explicitly (never from a cache)."""
+
     token_id: str
-    side: Side
-    price_e4: int
-    size_e6: int
-    expiration_s: int
+    terms: OrderTerms
     tick_e4: int
     neg_risk: bool = False
-    order_type: OrderType = OrderType.GTD
-    post_only: bool = True
 
 
 class SignedOrder(msgspec.Struct, frozen=True, kw_only=True):

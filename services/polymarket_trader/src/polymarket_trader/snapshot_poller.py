@@ -2,11 +2,16 @@
 
 In: `GET {SNAPSHOT_URL}` at `poll_hz` on the injected clock (fixed-rate slots, no drift), or, in
 long-poll mode, `?after_seq=N&wait_ms=M` back to back (answers as soon as a newer snapshot exists).
-Out: `BinanceSnapshotEvent` for every snapshot newer than the last one (an older or equal `seq`
-is counted and dropped, unless A's own timestamp moved on, which means A restarted and began its
-sequence again; a malformed one is counted, logged with a sample, dropped), and
+Out: `latest`, every snapshot newer than the last one, which is what the decision loop reads (an
+older or equal `seq` is counted and dropped, unless A's own timestamp moved on, which means A
+restarted and began its sequence again; a malformed one is counted, logged with a sample,
+dropped); `BinanceSnapshotEvent` into the reducer (and so the journal) only for a snapshot that
+changes what the reducer knows: the first, a change of hour, of the stale flag or of whether it
+has a fair value, a fair value `fair_step` or more from the last one sent, or `keepalive_ms`
+since it (the reducer's freshness clock). At A's 50 Hz that is ~2-5 a second instead of 50, and
+each decision journals the exact snapshot it used in its `DecisionRecord` anyway. And
 `SnapshotUnavailable(reason)` when A becomes unreachable or keeps answering garbage (once per
-outage: the reducer marks the fair value stale). `latest` is what the decision loop reads.
+outage: the reducer marks the fair value stale).
 """
 
 from __future__ import annotations
@@ -25,13 +30,26 @@ from hourmm_common.errors import ParseError
 from hourmm_common.logs import get_logger
 from hourmm_common.snapshot import BinanceSnapshot, decode_snapshot
 from polymarket_trader.core.events import BinanceSnapshotEvent, Event, SnapshotUnavailable
-from polymarket_trader.market_ws import log_sample_due
+from polymarket_trader.ws_channel import log_sample_due
+
+
+def worth_journaling(snap: BinanceSnapshot, sent: BinanceSnapshot | None, since_sent_ms: int, *,
+                     keepalive_ms: int, fair_step: float) -> bool:
+    """Whether `snap` changes what the reducer knows, given the last one it got (`sent`)."""
+    if sent is None or since_sent_ms >= keepalive_ms:
+        return True
+    if (snap.hour_start_ts_ms, snap.stale, snap.p_yes_fair is None, snap.seq < sent.seq) != (
+            sent.hour_start_ts_ms, sent.stale, sent.p_yes_fair is None, False):
+        return True
+    return snap.p_yes_fair is not None and sent.p_yes_fair is not None and (
+        abs(snap.p_yes_fair - sent.p_yes_fair) >= fair_step)
 
 
 class SnapshotPoller:
     def __init__(self, *, url: str, session: aiohttp.ClientSession, out: asyncio.Queue[Event], clock: Clock,
                  poll_hz: int = 20, long_poll_wait_ms: int = 0, timeout_s: float = 1.0,
-                 rng: random.Random | None = None, on_new: Callable[[], None] | None = None) -> None:
+                 rng: random.Random | None = None, on_new: Callable[[], None] | None = None,
+                 keepalive_ms: int = 500, fair_step: float = 0.005) -> None:
         self.url = url
         self.poll_hz = poll_hz
         self.long_poll_wait_ms = long_poll_wait_ms
@@ -40,8 +58,12 @@ class SnapshotPoller:
         self._out = out
         self._clock = clock
         self._rng = rng or random.Random()
-        self._on_new = on_new  # e.g. the decision loop's `nudge`: decide on a new snapshot at once
+        self._on_new = on_new  # e.g. setting the decision loop's `wake`: decide on a new snapshot at once
         self.latest: BinanceSnapshot | None = None
+        self.keepalive_ms = keepalive_ms
+        self.fair_step = fair_step
+        self._sent: BinanceSnapshot | None = None  # the last one handed to the reducer
+        self._sent_ms = 0
         self.last_ok_local_ms: int | None = None
         self.unavailable: str | None = None
         self._failures = 0
@@ -89,6 +111,7 @@ class SnapshotPoller:
         if self.unavailable is not None:
             self._log.info("snapshot_source_recovered", after=self.unavailable)
             self.unavailable = None
+            self._sent = None  # the reducer marked the feed stale: the next snapshot goes to it at once
         if snap is None:
             self.counts["none_yet"] += 1
             return
@@ -102,9 +125,16 @@ class SnapshotPoller:
                 return
         self.latest = snap
         self.counts["accepted"] += 1
-        await self._out.put(BinanceSnapshotEvent(ts_local_ms=now, snapshot=snap))
+        if self._matters(snap, now):
+            self._sent, self._sent_ms = snap, now
+            self.counts["to_reducer"] += 1
+            await self._out.put(BinanceSnapshotEvent(ts_local_ms=now, snapshot=snap))
         if self._on_new is not None:
             self._on_new()
+
+    def _matters(self, snap: BinanceSnapshot, now: int) -> bool:
+        return worth_journaling(snap, self._sent, now - self._sent_ms, keepalive_ms=self.keepalive_ms,
+                                fair_step=self.fair_step)
 
     async def _failed(self, reason: str) -> None:
         self._failures += 1

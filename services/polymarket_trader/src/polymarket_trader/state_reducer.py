@@ -75,13 +75,15 @@ def restore(journal: EventJournalSQLite, initial: CanonicalState) -> tuple[Canon
 
 class StateReducer:
     def __init__(self, journal: EventJournalSQLite, initial_state: CanonicalState, effect_sink: EffectSink,
-                 clock: Clock, *, snapshot_every: int = 1_000, max_batch: int = 512, inbox_size: int = 10_000) -> None:
+                 clock: Clock, *, snapshot_every: int = 1_000, max_batch: int = 512, inbox_size: int = 10_000,
+                 inbox: asyncio.Queue[Event] | None = None) -> None:
         self.journal = journal
         self.effect_sink = effect_sink
         self.clock = clock
         self.snapshot_every = snapshot_every
         self.max_batch = max_batch
-        self.inbox: asyncio.Queue[Event] = asyncio.Queue(maxsize=inbox_size)
+        # Passed in when the edges that write to it are built before the reducer (the app).
+        self.inbox: asyncio.Queue[Event] = inbox if inbox is not None else asyncio.Queue(maxsize=inbox_size)
         self._state = initial_state
         self._changed = asyncio.Condition()
         self._last_snapshot_seq = initial_state.seq

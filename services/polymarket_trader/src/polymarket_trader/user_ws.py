@@ -36,7 +36,7 @@ from polymarket_trader.core.events import (
     UserTradeEvent,
     VenueOrderStatus,
 )
-from polymarket_trader.market_ws import ChannelClient, drop_bad_message
+from polymarket_trader.ws_channel import ChannelClient, drop_bad_message
 
 _TRADE_STATUS = {s.value: s for s in TradeStatus}
 _TRADE_STATUS["MATCHED_NOT_BROADCASTED"] = TradeStatus.MATCHED

@@ -16,13 +16,14 @@ from trader_testkit.builders import a_bbo, at, boot_events, e6
 from trader_testkit.harness import CoreHarness
 
 from hourmm_common.enums import RiskMode
-from polymarket_trader.core.decision import DecisionContext, DesiredOrder, StrategyIntent
+from polymarket_trader.core.context import DecisionContext, DesiredOrder, StrategyIntent
 from polymarket_trader.core.effects import CancelAll, OrderAction, PlaceOrder
 from polymarket_trader.core.events import (
     PRICE_SCALE,
     Channel,
     OrderEventKind,
     OrderSubmitted,
+    OrderTerms,
     OrderType,
     Side,
     Token,
@@ -78,8 +79,8 @@ class TraderMachine(RuleBasedStateMachine):
     @rule(ack=st.booleans())
     def decide(self, ack: bool) -> None:
         h = self.h
-        ctx = h.loop.build_context(h.state, h.snapshot)
-        self._check(ctx, h.loop.risk.evaluate(ctx).mode, h.decide(), ack)
+        ctx = h.context()
+        self._check(ctx, h.rules.risk.evaluate(ctx).mode, h.decide(), ack)
 
     @rule(orders=st.lists(st.builds(
         DesiredOrder, slot=st.sampled_from(("bid", "ask", "flat", "x")), token=st.sampled_from(Token),
@@ -88,10 +89,10 @@ class TraderMachine(RuleBasedStateMachine):
     def adversarial_strategy(self, orders: list[DesiredOrder], ack: bool) -> None:
         """Whatever a strategy asks for, risk clamping and the order manager keep the rules."""
         h = self.h
-        ctx = h.loop.build_context(h.state, h.snapshot)
-        risk = h.loop.risk.evaluate(ctx)
-        intent = h.loop.risk.clamp_intent(StrategyIntent(orders=tuple(orders)), risk, ctx)
-        actions = h.loop.order_manager.reconcile(intent, ctx.working, ctx)
+        ctx = h.context()
+        risk = h.rules.risk.evaluate(ctx)
+        intent = h.rules.risk.clamp_intent(StrategyIntent(orders=tuple(orders)), risk, ctx)
+        actions = h.rules.orders.reconcile(intent, ctx.working, ctx)
         self._check(ctx, risk.mode, actions, ack)
 
     def _check(self, ctx: DecisionContext, mode: RiskMode, actions: list[OrderAction], ack: bool) -> None:
@@ -143,8 +144,9 @@ class TraderMachine(RuleBasedStateMachine):
         self.trade_n += 1
         oid = f"0xinv{self.trade_n}"
         now = self.h.clock.now_ms()
-        self.h.feed(OrderSubmitted(ts_local_ms=now, client_req_id=f"x:{self.trade_n}:inv", order_id=oid, token=token,
-                                   side=Side.BUY, price_e4=5000, size_e6=e6(shares), expiration_s=1))
+        self.h.feed(OrderSubmitted(ts_local_ms=now, client_req_id=f"x:{self.trade_n}:inv", order_id=oid,
+                                   terms=OrderTerms(token=token, side=Side.BUY, price_e4=5000, size_e6=e6(shares),
+                                                    expiration_s=1)))
         self._trade(TradeFill(trade_id=f"t{self.trade_n}", order_id=oid, token=token, side=Side.BUY, price_e4=5000,
                               size_e6=e6(shares), role=TradeRole.MAKER), TradeStatus.MATCHED)
 

@@ -7,7 +7,7 @@ from trader_testkit.builders import HOUR0, a_bbo, at, boot_events, e6
 from trader_testkit.harness import CoreHarness
 
 from hourmm_common.hours import HOUR_MS
-from polymarket_trader.core.decision import DecisionContext, DesiredOrder, StrategyIntent
+from polymarket_trader.core.context import DecisionContext, DesiredOrder, StrategyIntent
 from polymarket_trader.core.effects import CancelOrders, PlaceOrder
 from polymarket_trader.core.events import OrderType, Side, TickSizeChangedEvent, Token
 from polymarket_trader.core.order_manager import OrderManager
@@ -21,9 +21,9 @@ def resting_bid(price_e4: int = 5000, *, minute: float = 1) -> tuple[CoreHarness
     h.feed_all(boot_events(ts=at(minute)))
     h.fresh_snapshot(0.55)
     om = OrderManager(PARAMS)
-    ctx = h.loop.build_context(h.state, h.snapshot)
+    ctx = h.context()
     h.echo(om.reconcile(want(price_e4), (), ctx))
-    return h, h.loop.build_context(h.state, h.snapshot)
+    return h, h.context()
 
 
 def want(price_e4: int, size: float = 10, slot: str = "bid") -> StrategyIntent:
@@ -34,7 +34,7 @@ def want(price_e4: int, size: float = 10, slot: str = "bid") -> StrategyIntent:
 def later(h: CoreHarness, ms: int) -> DecisionContext:
     h.clock.advance(ms)
     h.fresh_snapshot(0.55)
-    return h.loop.build_context(h.state, h.snapshot)
+    return h.context()
 
 
 def test_small_price_moves_do_not_replace() -> None:
@@ -70,7 +70,7 @@ def test_expiration_is_cutoff_plus_60s_and_its_lead_shrinks_with_time() -> None:
         h = CoreHarness(now_ms=at(minute), params=PARAMS)
         h.feed_all(boot_events(ts=at(minute)))
         h.fresh_snapshot(0.55)
-        ctx = h.loop.build_context(h.state, h.snapshot)
+        ctx = h.context()
         (place,) = om.reconcile(want(5000), (), ctx)
         assert isinstance(place, PlaceOrder)
         assert place.expiration_s == (HOUR0 + HOUR_MS - 60_000 + 60_000) // 1000
@@ -85,19 +85,19 @@ def test_no_gtd_inside_the_last_180s_and_nothing_past_cutoff() -> None:
         h = CoreHarness(now_ms=at(minute), params=PARAMS)
         h.feed_all(boot_events(ts=at(minute)))
         h.fresh_snapshot(0.55)
-        ctx = h.loop.build_context(h.state, h.snapshot)
+        ctx = h.context()
         assert bool(om.reconcile(want(5000), (), ctx)) is allowed
     fak = StrategyIntent(orders=(DesiredOrder(slot="flat", token=Token.DOWN, side=Side.BUY, price_e4=5000,
                                               size_e6=e6(10), order_type=OrderType.FAK),))
     h = CoreHarness(now_ms=at(58), params=PARAMS)
     h.feed_all(boot_events(ts=at(58)))
     h.fresh_snapshot(0.55)
-    (place,) = om.reconcile(fak, (), h.loop.build_context(h.state, h.snapshot))
+    (place,) = om.reconcile(fak, (), h.context())
     assert isinstance(place, PlaceOrder)
     assert (place.expiration_s, place.post_only, place.order_type) == (0, False, OrderType.FAK)
     h.set_time(at(59.1))
     h.fresh_snapshot(0.55)
-    assert om.reconcile(fak, (), h.loop.build_context(h.state, h.snapshot)) == []
+    assert om.reconcile(fak, (), h.context()) == []
 
 
 def test_tick_change_re_grids_off_grid_orders_at_once() -> None:
@@ -127,8 +127,8 @@ def test_quotes_do_not_cross_the_book() -> None:
     h.feed(a_bbo(Token.UP, 0.50, 0.52, ts=h.clock.now_ms()), a_bbo(Token.DOWN, 0.48, 0.50, ts=h.clock.now_ms()))
     h.clock.advance(10)
     h.fresh_snapshot(0.60)  # fair far above the book: the bid must stay one tick under the best ask
-    ctx = h.loop.build_context(h.state, h.snapshot)
-    intent = h.loop.strategy.on_tick(ctx, h.loop.risk.evaluate(ctx))
+    ctx = h.context()
+    intent = h.rules.strategy.on_tick(ctx, h.rules.risk.evaluate(ctx))
     bid = next(o for o in intent.orders if o.slot == "bid")
     ask = next(o for o in intent.orders if o.slot == "ask")
     assert bid.price_e4 <= 5100

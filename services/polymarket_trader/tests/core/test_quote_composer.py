@@ -6,7 +6,7 @@ import pytest
 from trader_testkit.builders import at, boot_events, e6
 from trader_testkit.harness import CoreHarness
 
-from polymarket_trader.core.decision import DecisionContext
+from polymarket_trader.core.context import DecisionContext
 from polymarket_trader.core.quote_composer import QuoteComposer, QuoteParams, round_to_tick
 
 
@@ -14,7 +14,7 @@ def ctx_at(minute: float = 5, *, band: float = 0.0) -> DecisionContext:
     h = CoreHarness(now_ms=at(minute))
     h.feed_all(boot_events(ts=at(minute)))
     h.fresh_snapshot(0.5, band=band)
-    return h.loop.build_context(h.state, h.snapshot)
+    return h.context()
 
 
 @pytest.mark.parametrize(("price", "tick", "up", "expected"), [

@@ -6,7 +6,7 @@ from trader_testkit.builders import a_bbo, a_fill, a_submit, a_user_trade, an_ac
 from trader_testkit.harness import CoreHarness
 
 from hourmm_common.enums import RiskMode
-from polymarket_trader.core.decision import DesiredOrder, StrategyIntent
+from polymarket_trader.core.context import DesiredOrder, StrategyIntent
 from polymarket_trader.core.effects import CancelOrders, PlaceOrder
 from polymarket_trader.core.events import ControlCommandEvent, ControlKind, LimitsUpdate, Side, Token
 from polymarket_trader.core.params import DecisionParams
@@ -36,8 +36,8 @@ def test_stale_snapshot_gives_reduce_only_and_only_unwinding_actions() -> None:
     assert {(a.token, a.side) for a in first if isinstance(a, PlaceOrder)} == {(Token.UP, Side.BUY), (Token.DOWN, Side.BUY)}
     h.clock.advance(10)
     h.fresh_snapshot(0.55, stale=True)
-    ctx = h.loop.build_context(h.state, h.snapshot)
-    decision = h.loop.risk.evaluate(ctx)
+    ctx = h.context()
+    decision = h.rules.risk.evaluate(ctx)
     assert decision.mode is RiskMode.REDUCE_ONLY and not decision.allows_increase
     actions = h.decide()
     cancels = [a for a in actions if isinstance(a, CancelOrders)]
@@ -60,7 +60,7 @@ def test_clamp_enforces_size_position_collateral_and_order_count() -> None:
     h.feed(ControlCommandEvent(ts_local_ms=at(1), kind=ControlKind.SET_LIMITS,
                                limits=LimitsUpdate(max_order_size_e6=e6(8), max_reserved_usdc_e6=e6(6),
                                                    max_position_e6=e6(100), max_open_orders=2)))
-    ctx = h.loop.build_context(h.state, h.snapshot)
+    ctx = h.context()
     risk = RiskEngine(DecisionParams())
     d = risk.evaluate(ctx)
     intent = StrategyIntent(orders=(

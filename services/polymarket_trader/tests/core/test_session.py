@@ -30,9 +30,9 @@ def at_minute(h: CoreHarness, minute: float) -> None:
 
 def intent_at(h: CoreHarness, minute: float):  # type: ignore[no-untyped-def]
     at_minute(h, minute)
-    ctx = h.loop.build_context(h.state, h.snapshot)
-    d = h.loop.risk.evaluate(ctx)
-    return d, h.loop.risk.clamp_intent(h.loop.strategy.on_tick(ctx, d), d, ctx)
+    ctx = h.context()
+    d = h.rules.risk.evaluate(ctx)
+    return d, h.rules.risk.clamp_intent(h.rules.strategy.on_tick(ctx, d), d, ctx)
 
 
 def test_phases_follow_the_configured_timers() -> None:

@@ -7,7 +7,7 @@ from trader_testkit.builders import a_bbo, a_fill, a_submit, a_user_trade, an_ac
 from trader_testkit.harness import CoreHarness
 
 from hourmm_common.enums import RiskMode
-from polymarket_trader.core.decision import DecisionContext
+from polymarket_trader.core.context import DecisionContext
 from polymarket_trader.core.events import (
     ControlCommandEvent,
     ControlKind,
@@ -32,12 +32,12 @@ def trader(*, held_up: float = 0, status: TradeStatus = TradeStatus.MATCHED, p: 
 
 
 def ctx_of(h: CoreHarness) -> DecisionContext:
-    return h.loop.build_context(h.state, h.snapshot)
+    return h.context()
 
 
 def ask_of(h: CoreHarness):  # type: ignore[no-untyped-def]
     ctx = ctx_of(h)
-    intent = h.loop.strategy.on_tick(ctx, h.loop.risk.evaluate(ctx))
+    intent = h.rules.strategy.on_tick(ctx, h.rules.risk.evaluate(ctx))
     return next(o for o in intent.orders if o.slot == "ask")
 
 
@@ -53,9 +53,9 @@ def test_flatten_buys_the_complement() -> None:
     h = trader(held_up=20, status=TradeStatus.CONFIRMED)
     h.feed(ControlCommandEvent(ts_local_ms=at(5), kind=ControlKind.FLATTEN_NOW))
     ctx = ctx_of(h)
-    decision = h.loop.risk.evaluate(ctx)
+    decision = h.rules.risk.evaluate(ctx)
     assert decision.mode is RiskMode.FLATTEN
-    (order,) = h.loop.strategy.on_tick(ctx, decision).orders
+    (order,) = h.rules.strategy.on_tick(ctx, decision).orders
     assert (order.token, order.side, order.size_e6, order.order_type) == (Token.DOWN, Side.BUY, e6(20), OrderType.GTD)
     assert order.price_e4 == 5900  # one tick under Down's best ask: post-only, still aggressive
 
@@ -65,15 +65,15 @@ def test_no_fair_value_no_quotes() -> None:
     h.snapshot = None
     ctx = ctx_of(h)
     assert OpportunisticQuoteStrategy(StrategyParams(), DecisionParams()).on_tick(
-        ctx, h.loop.risk.evaluate(ctx)).orders == ()
+        ctx, h.rules.risk.evaluate(ctx)).orders == ()
 
 
 def test_directional_taker_takes_only_with_edge_over_fee_and_band() -> None:
     taker = STRATEGIES["directional_taker"](StrategyParams(take_min_edge=0.02), DecisionParams())
     h = trader(p=0.80)  # Up ask 0.70; fee 0.07*0.21 = 0.0147; band 0.02 -> edge 0.065
     ctx = ctx_of(h)
-    (order,) = taker.on_tick(ctx, h.loop.risk.evaluate(ctx)).orders
+    (order,) = taker.on_tick(ctx, h.rules.risk.evaluate(ctx)).orders
     assert (order.token, order.side, order.price_e4, order.order_type) == (Token.UP, Side.BUY, 7000, OrderType.FAK)
     h2 = trader(p=0.72)
     ctx2 = ctx_of(h2)
-    assert taker.on_tick(ctx2, h2.loop.risk.evaluate(ctx2)).orders == ()
+    assert taker.on_tick(ctx2, h2.rules.risk.evaluate(ctx2)).orders == ()

@@ -10,7 +10,14 @@ from trader_testkit.fakes import RecordingSink
 
 from edges.edge_kit import OUR_API_KEY, OUR_FUNDER, TRUMP_CID, TRUMP_NO, TRUMP_YES, a_market, fixture_text
 from hourmm_common.clock import ManualClock
-from polymarket_trader.core.events import OrderSubmitted, RestOrderAckEvent, Side, Token, VenueOrderStatus
+from polymarket_trader.core.events import (
+    OrderSubmitted,
+    OrderTerms,
+    RestOrderAckEvent,
+    Side,
+    Token,
+    VenueOrderStatus,
+)
 from polymarket_trader.core.orders import OrderStatus
 from polymarket_trader.core.state import CanonicalState
 from polymarket_trader.journal_sqlite import EventJournalSQLite
@@ -61,8 +68,9 @@ def test_b3_placement_partial_fills_and_cancel(tmp_path: Path) -> None:
     user.set_market(MARKET)
     start_events = journal.count_events()
     cash0 = reducer.view.positions.usdc_e6
-    reducer.fold([OrderSubmitted(ts_local_ms=T, client_req_id="d1:bid", order_id=OUR_ORDER, token=Token.UP,
-                                 side=Side.BUY, price_e4=5130, size_e6=10_000_000, expiration_s=(H + 3_600_000) // 1000),
+    reducer.fold([OrderSubmitted(ts_local_ms=T, client_req_id="d1:bid", order_id=OUR_ORDER,
+                                 terms=OrderTerms(token=Token.UP, side=Side.BUY, price_e4=5130, size_e6=10_000_000,
+                                                  expiration_s=(H + 3_600_000) // 1000)),
                   RestOrderAckEvent(ts_local_ms=T, client_req_id="d1:bid", order_id=OUR_ORDER,
                                     venue_status=VenueOrderStatus.LIVE)])
     placement = json.loads(fixture_text("user_ws/order_placement.json")) | {"id": OUR_ORDER, "original_size": "10"}

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 
 import aiohttp
 import pytest
+from trader_testkit.builders import split_terms
 
 from edges.edge_kit import FakeClob, JumpClock, Reply, a_market, a_signer, an_auth, drain, start_server
 from polymarket_trader.core.effects import CancelAll, CancelOrders, PlaceOrder, QueryBalances
@@ -39,7 +40,7 @@ def a_place(i: int, **kw: object) -> PlaceOrder:
     base: dict[str, object] = {"client_req_id": f"d{i}:bid", "condition_id": MARKET.condition_id, "token": Token.UP,
                                "side": Side.BUY, "price_e4": 4000 + 100 * (i % 20), "size_e6": 5_000_000,
                                "expiration_s": (H + 3_600_000) // 1000, "tick_e4": 100}
-    return PlaceOrder(**(base | kw))  # type: ignore[arg-type]
+    return PlaceOrder(**split_terms(base | kw))
 
 
 class Env:

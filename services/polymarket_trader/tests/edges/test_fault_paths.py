@@ -30,13 +30,16 @@ from edges.edge_kit import (
 from hourmm_common.clock import ManualClock
 from hourmm_common.enums import RiskMode, SessionState
 from hourmm_common.snapshot import BinanceSnapshot
+from polymarket_trader.core.decision import DecisionRules, Pacing
 from polymarket_trader.core.effects import PlaceOrder, QueryOpenOrders
 from polymarket_trader.core.events import (
     BinanceSnapshotEvent,
     Channel,
+    Event,
     MarketBboEvent,
     MarketSelected,
     OrderSubmitted,
+    OrderTerms,
     ReducerTickEvent,
     RestErrorEvent,
     RestFailure,
@@ -46,10 +49,8 @@ from polymarket_trader.core.events import (
     WsConnected,
     WsDisconnected,
 )
-from polymarket_trader.core.order_manager import OrderManager
 from polymarket_trader.core.orders import OrderStatus
 from polymarket_trader.core.params import DecisionParams
-from polymarket_trader.core.risk import RiskEngine
 from polymarket_trader.core.state import CanonicalState
 from polymarket_trader.core.strategy import OpportunisticQuoteStrategy, StrategyParams
 from polymarket_trader.decision_loop import DecisionLoop
@@ -119,21 +120,21 @@ async def rig(tmp_path: Path) -> AsyncIterator[Rig]:
     async with aiohttp.ClientSession() as session:
         signer = a_signer()
         rest = PolymarketRestClient(base_url=clob_url, session=session, auth=an_auth(signer), clock=clock, timeout_s=0.3)
-        reducer = StateReducer(journal, CanonicalState(), _Late(), clock)
-        executor = Executor(rest=rest, signer=signer, out=reducer.inbox, clock=clock)
-        common = {"session": session, "out": reducer.inbox, "clock": clock}
+        inbox: asyncio.Queue[Event] = asyncio.Queue()
+        executor = Executor(rest=rest, signer=signer, out=inbox, clock=clock)
+        common = {"session": session, "out": inbox, "clock": clock}
         market_ws = PolymarketMarketWsClient(url=ws_url.replace("http", "ws") + "/ws/market", **common)
         user_ws = PolymarketUserWsClient(url=ws_url.replace("http", "ws") + "/ws/user", funder=signer.funder,
                                          api_key="k", api_secret="s", api_passphrase="p", **common)
-        reconciler = Reconciler(venue=RestVenue(rest), out=reducer.inbox, clock=clock, executor=executor,
+        reconciler = Reconciler(venue=RestVenue(rest), out=inbox, clock=clock, executor=executor,
                                 translator=UserTranslator(funder=signer.funder, api_key="k"),
                                 on_switch=[market_ws.switch_market, user_ws.switch_market, executor.set_market])
-        reducer.effect_sink = reconciler
+        reducer = StateReducer(journal, CanonicalState(), reconciler, clock, inbox=inbox)
         rig = Rig(clock, reducer, clob, ws, market_ws, user_ws, reconciler, executor)
         d = DecisionParams()
         loop = DecisionLoop(state_provider=lambda: reducer.view, snapshot_provider=lambda: rig.snapshot,
-                            risk=RiskEngine(d), strategy=OpportunisticQuoteStrategy(StrategyParams(), d),
-                            order_manager=OrderManager(d), executor=executor, clock=clock, params=d)
+                            rules=DecisionRules.of(d, OpportunisticQuoteStrategy(StrategyParams(), d)),
+                            sink=reconciler, clock=clock, pacing=Pacing(n=clock.now_ms()))
         tasks = [asyncio.create_task(c) for c in (reducer.run(), reconciler.run(), executor.run(), market_ws.run(),
                                                   user_ws.run(), loop.run())]
         try:
@@ -146,11 +147,6 @@ async def rig(tmp_path: Path) -> AsyncIterator[Rig]:
     await ws_runner.cleanup()
     await clob_runner.cleanup()
     journal.close()
-
-
-class _Late:
-    def handle(self, effects: object) -> None:
-        raise AssertionError("replaced before use")
 
 
 async def boot(rig: Rig) -> None:
@@ -252,8 +248,9 @@ async def test_malformed_frames_are_counted_and_the_socket_lives_on() -> None:
 async def test_rest_timeout_leaves_the_order_unknown_until_the_open_orders_query_resolves_it(rig: Rig) -> None:
     await boot(rig)
     rig.clob.script["POST /order"] = [Reply(hang=True)]
-    place = PlaceOrder(client_req_id="d1:bid", condition_id=MARKET.condition_id, token=Token.UP, side=Side.BUY,
-                       price_e4=4700, size_e6=5_000_000, expiration_s=(H + 3_540_000) // 1000 + 60, tick_e4=100)
+    place = PlaceOrder(client_req_id="d1:bid", condition_id=MARKET.condition_id, tick_e4=100,
+                       terms=OrderTerms(token=Token.UP, side=Side.BUY, price_e4=4700, size_e6=5_000_000,
+                                        expiration_s=(H + 3_540_000) // 1000 + 60))
     sink: asyncio.Queue[object] = asyncio.Queue()  # the executor's output, inspected before it reaches the reducer
     executor = Executor(rest=rig.executor._rest, signer=a_signer(), out=sink, clock=rig.clock)  # type: ignore[arg-type]
     executor.set_market(MARKET)

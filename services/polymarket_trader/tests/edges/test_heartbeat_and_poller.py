@@ -131,6 +131,28 @@ async def test_poller_accepts_newer_rejects_older_and_malformed_and_reports_outa
         assert isinstance(gone, SnapshotUnavailable) and "unreachable" in gone.reason
 
 
+async def test_only_snapshots_that_change_what_the_reducer_knows_are_journaled(
+        pricer: tuple[FakePricer, str]) -> None:
+    fake, url = pricer
+    clock = ManualClock(H)
+    # (fair, stale, ms after the previous poll): the decision loop sees all of them, the reducer
+    # (and the journal) only the first, real moves, flag changes and a keepalive.
+    plan = [(0.5, False, 0), (0.5004, False, 20), (0.5011, False, 20), (0.5013, False, 20), (0.5013, True, 20),
+            (0.5013, True, 20), (0.5013, False, 20), (0.5014, False, 20), (0.5014, False, 500)]
+    fake.replies = [(200, encode_snapshot(a_snapshot(p, seq=i + 1, now_ms=H + 60_000 + i, stale=stale, hour_start_ms=H)))
+                    for i, (p, stale, _) in enumerate(plan)]
+    q: asyncio.Queue[Event] = asyncio.Queue()
+    async with aiohttp.ClientSession() as session:
+        poller = SnapshotPoller(url=url, session=session, out=q, clock=clock, keepalive_ms=500, fair_step=0.001)
+        for _, _, dt in plan:
+            clock.advance(dt)
+            await poller.poll_once()
+            assert poller.latest is not None
+    sent = [e.snapshot.seq for e in drain(q) if isinstance(e, BinanceSnapshotEvent)]
+    assert sent == [1, 3, 5, 7, 9]
+    assert poller.counts["accepted"] == 9 and poller.counts["to_reducer"] == 5
+
+
 async def test_long_poll_asks_for_newer_than_the_last_seq(pricer: tuple[FakePricer, str]) -> None:
     fake, url = pricer
     fake.replies = [(200, encode_snapshot(a_snapshot(0.5, seq=9, now_ms=H + 60_000, hour_start_ms=H)))] * 2

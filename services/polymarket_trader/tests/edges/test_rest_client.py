@@ -6,9 +6,10 @@ from collections.abc import AsyncIterator
 
 import aiohttp
 import pytest
+from trader_testkit.builders import split_terms
 
 from edges.edge_kit import FakeClob, JumpClock, Reply, a_signer, an_auth, fixture_text, start_server
-from polymarket_trader.core.events import OrderType, RestFailure, Side, VenueOrderStatus
+from polymarket_trader.core.events import OrderTerms, OrderType, RestFailure, Side, Token, VenueOrderStatus
 from polymarket_trader.rest_client import MAX_BATCH, Failed, Ok, PlaceAck, PolymarketRestClient, Rejected
 from polymarket_trader.signing import OrderSpec
 
@@ -35,9 +36,9 @@ async def env() -> AsyncIterator[Env]:
 
 def signed(n: int, **kw: object) -> list:  # type: ignore[type-arg]
     signer = a_signer()
-    spec = {"token_id": TOKEN, "side": Side.BUY, "price_e4": 5000, "size_e6": 5_000_000, "expiration_s": 1_800_000_000,
+    spec = {"token_id": TOKEN, "token": Token.UP, "side": Side.BUY, "price_e4": 5000, "size_e6": 5_000_000, "expiration_s": 1_800_000_000,
             "tick_e4": 100} | kw
-    return [signer.sign(OrderSpec(**spec), timestamp_ms=1_760_000_000_000 + i) for i in range(n)]  # type: ignore[arg-type]
+    return [signer.sign(OrderSpec(**split_terms(spec)), timestamp_ms=1_760_000_000_000 + i) for i in range(n)]
 
 
 async def test_place_one_and_a_batch_are_acked_by_our_precomputed_ids(env: Env) -> None:
@@ -138,5 +139,5 @@ async def test_heartbeat_chains_ids(env: Env) -> None:
 
 
 def test_fak_spec_is_not_post_only() -> None:
-    assert OrderSpec(token_id="1", side=Side.BUY, price_e4=5000, size_e6=1, expiration_s=0, tick_e4=100,
-                     order_type=OrderType.FAK, post_only=False).order_type is OrderType.FAK
+    assert OrderSpec(token_id="1", tick_e4=100, terms=OrderTerms(token=Token.UP, side=Side.BUY, price_e4=5000, size_e6=1,
+                     expiration_s=0, order_type=OrderType.FAK, post_only=False)).order_type is OrderType.FAK

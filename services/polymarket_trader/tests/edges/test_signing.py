@@ -18,10 +18,11 @@ from py_clob_client_v2.clob_types import CreateOrderOptions, OrderArgsV2
 from py_clob_client_v2.order_builder.builder import OrderBuilder
 from py_clob_client_v2.order_utils.model.signature_type_v2 import SignatureTypeV2
 from py_clob_client_v2.signer import Signer
+from trader_testkit.builders import split_terms
 
 from edges.edge_kit import fixture_text
 from polymarket_trader import wire
-from polymarket_trader.core.events import OrderType, Side
+from polymarket_trader.core.events import OrderType, Side, Token
 from polymarket_trader.signing import L2Auth, OrderSigner, OrderSpec, SigningError, order_amounts
 
 # Hardhat's well-known test account #0: a published test key that holds nothing anywhere.
@@ -37,9 +38,9 @@ ORDER_TYPE = "Order(" + ",".join(f"{t} {n}" for n, t in ORDER_FIELDS) + ")"
 
 
 def a_spec(**kw: object) -> OrderSpec:
-    base: dict[str, object] = {"token_id": TOKEN, "side": Side.BUY, "price_e4": 5150, "size_e6": 5_000_000,
+    base: dict[str, object] = {"token_id": TOKEN, "token": Token.UP, "side": Side.BUY, "price_e4": 5150, "size_e6": 5_000_000,
                                "expiration_s": 1_800_000_000, "tick_e4": 10}
-    return OrderSpec(**(base | kw))  # type: ignore[arg-type]
+    return OrderSpec(**split_terms(base | kw))
 
 
 def _message(order: wire.SignedOrderWire) -> dict[str, object]:

@@ -21,6 +21,7 @@ from polymarket_trader.core.events import (
     OpenOrdersSnapshot,
     OrderEventKind,
     OrderSubmitted,
+    OrderTerms,
     OrderType,
     RestOrderAckEvent,
     Side,
@@ -36,6 +37,14 @@ from polymarket_trader.core.events import (
 
 HOUR0 = 1_769_090_400_000  # 2026-01-22T14:00:00Z
 MIN = 60_000
+
+
+def split_terms(fields: dict[str, Any]) -> dict[str, Any]:
+    """Flat keyword fields -> the same with the order's terms gathered into `terms: OrderTerms`
+    (for builders of `PlaceOrder`, `OrderSubmitted`, `OrderSpec` with flat overrides)."""
+    names = set(OrderTerms.__struct_fields__)
+    rest = {k: v for k, v in fields.items() if k not in names}
+    return rest | {"terms": OrderTerms(**{k: v for k, v in fields.items() if k in names})}
 
 
 def at(minute: float, hour_start_ms: int = HOUR0) -> int:
@@ -79,8 +88,9 @@ def a_submit(order_id: str = "0xo1", *, ts: int | None = None, client_req_id: st
     t = ts if ts is not None else at(5)
     exp = expiration_s if expiration_s is not None else (0 if order_type is OrderType.FAK else (HOUR0 + HOUR_MS) // 1000)
     return OrderSubmitted(ts_local_ms=t, client_req_id=client_req_id or f"x:0:{order_id}", order_id=order_id,
-                          token=token, side=side, price_e4=e4(price), size_e6=e6(size), expiration_s=exp,
-                          post_only=order_type is OrderType.GTD, order_type=order_type)
+                          terms=OrderTerms(token=token, side=side, price_e4=e4(price), size_e6=e6(size),
+                                           expiration_s=exp, post_only=order_type is OrderType.GTD,
+                                           order_type=order_type))
 
 
 def an_ack(order_id: str = "0xo1", *, ts: int | None = None, status: VenueOrderStatus = VenueOrderStatus.LIVE,

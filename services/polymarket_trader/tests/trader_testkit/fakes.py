@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Sequence
 
 from hourmm_common.clock import Clock
-from polymarket_trader.core.effects import CancelOrders, Effect, OrderAction, PlaceOrder
+from polymarket_trader.core.effects import CancelAll, CancelOrders, Effect, OrderAction, PlaceOrder
 from polymarket_trader.core.events import (
     CancelAckEvent,
     CancelAllAckEvent,
@@ -20,7 +20,7 @@ from polymarket_trader.core.events import (
 
 
 class RecordingExecutor:
-    """`ExecutorPort` that records every batch of actions (and sends nothing)."""
+    """`OrderPort` that records every batch of actions (and sends nothing)."""
 
     def __init__(self) -> None:
         self.batches: list[list[OrderAction]] = []
@@ -47,7 +47,7 @@ class RecordingSink:
 
 
 class EchoExecutor:
-    """`ExecutorPort` that reports what a venue would: the intent event, then an ack, into a queue.
+    """`OrderPort` that reports what a venue would: the intent event, then an ack, into a queue.
 
     Like the real executor it never writes state; the events reach the reducer through its inbox.
     """
@@ -65,12 +65,21 @@ class EchoExecutor:
                 self.inbox.put_nowait(ev)
 
 
+class ExecutorSink:
+    """`EffectSink` that hands every action to an `OrderPort` (the decision loop's view of the
+    reconciler, without its REST queries)."""
+
+    def __init__(self, executor: RecordingExecutor | EchoExecutor) -> None:
+        self.executor = executor
+
+    def handle(self, effects: Sequence[Effect]) -> None:
+        self.executor.submit([e for e in effects if isinstance(e, PlaceOrder | CancelOrders | CancelAll)])
+
+
 def _venue_answer(a: OrderAction, now: int) -> list[Event]:
     if isinstance(a, PlaceOrder):
         oid = "0x" + a.client_req_id.replace(":", "_")
-        return [OrderSubmitted(ts_local_ms=now, client_req_id=a.client_req_id, order_id=oid, token=a.token,
-                               side=a.side, price_e4=a.price_e4, size_e6=a.size_e6, expiration_s=a.expiration_s,
-                               post_only=a.post_only, order_type=a.order_type),
+        return [OrderSubmitted(ts_local_ms=now, client_req_id=a.client_req_id, order_id=oid, terms=a.terms),
                 RestOrderAckEvent(ts_local_ms=now, client_req_id=a.client_req_id, order_id=oid,
                                   venue_status=VenueOrderStatus.LIVE)]
     if isinstance(a, CancelOrders):

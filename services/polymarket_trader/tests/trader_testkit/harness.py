@@ -1,6 +1,7 @@
 """`CoreHarness`: the pure core wired the way the app wires it, without any IO.
 
-It folds events through `reduce`, runs the real `DecisionLoop.step` on a `ManualClock`, and can
+It folds events through `reduce`, runs the real `core.decision.step` (carrying its `Pacing` from
+one decision to the next, as the `DecisionLoop` does) on a `ManualClock`, and can
 play the executor's part (`echo`): each PlaceOrder becomes OrderSubmitted + an ack, each cancel
 becomes its intent + an ack, exactly the events the real executor reports.
 """
@@ -12,6 +13,8 @@ from typing import Any
 
 from hourmm_common.clock import ManualClock
 from hourmm_common.snapshot import BinanceSnapshot
+from polymarket_trader.core.context import DecisionContext, build_context
+from polymarket_trader.core.decision import DecisionRules, Pacing, step
 from polymarket_trader.core.effects import CancelAll, CancelOrders, Effect, OrderAction, PlaceOrder
 from polymarket_trader.core.events import (
     BinanceSnapshotEvent,
@@ -26,14 +29,10 @@ from polymarket_trader.core.events import (
     RestOrderAckEvent,
     VenueOrderStatus,
 )
-from polymarket_trader.core.order_manager import OrderManager
 from polymarket_trader.core.params import DecisionParams
 from polymarket_trader.core.reducer import reduce
-from polymarket_trader.core.risk import RiskEngine
 from polymarket_trader.core.state import CanonicalState
 from polymarket_trader.core.strategy import OpportunisticQuoteStrategy, StrategyParams
-from polymarket_trader.decision_loop import DecisionLoop
-from trader_testkit.fakes import RecordingExecutor
 
 
 def order_id_for(client_req_id: str) -> str:
@@ -50,11 +49,9 @@ class CoreHarness:
         self.snapshot: BinanceSnapshot | None = None
         self.effects: list[Effect] = []
         self.events: list[Event] = []
-        self.executor = RecordingExecutor()
-        self.loop = DecisionLoop(
-            state_provider=lambda: self.state, snapshot_provider=lambda: self.snapshot,
-            risk=RiskEngine(self.params), strategy=OpportunisticQuoteStrategy(strategy or StrategyParams(), self.params),
-            order_manager=OrderManager(self.params), executor=self.executor, clock=self.clock, params=self.params)
+        self.rules = DecisionRules.of(self.params, OpportunisticQuoteStrategy(strategy or StrategyParams(), self.params))
+        self.pacing = Pacing(n=now_ms)
+        self.expired = 0
 
     def feed(self, *events: Event) -> list[Effect]:
         out: list[Effect] = []
@@ -80,8 +77,15 @@ class CoreHarness:
         self.snapshot = a_snapshot(p, now_ms=now, seq=n, hour_start_ms=_hour_start(self.state, now), **kw)
         return self.feed(BinanceSnapshotEvent(ts_local_ms=now, snapshot=self.snapshot))
 
+    def context(self) -> DecisionContext:
+        """What the next decision will see."""
+        return build_context(self.state, self.snapshot, self.clock.now_ms(), self.pacing.n, self.params)
+
     def decide(self) -> list[OrderAction]:
-        return self.loop.step(self.loop.build_context(self.state, self.snapshot))
+        result = step(self.state, self.snapshot, self.clock.now_ms(), self.pacing, rules=self.rules)
+        self.pacing = result.pacing
+        self.expired += result.expired
+        return list(result.actions)
 
     def echo(self, actions: Iterable[OrderAction], *, ack: bool = True) -> list[Effect]:
         """Play the executor: intent event before IO, then the venue's answer."""
@@ -90,9 +94,7 @@ class CoreHarness:
         for a in actions:
             if isinstance(a, PlaceOrder):
                 oid = order_id_for(a.client_req_id)
-                evs.append(OrderSubmitted(ts_local_ms=now, client_req_id=a.client_req_id, order_id=oid, token=a.token,
-                                          side=a.side, price_e4=a.price_e4, size_e6=a.size_e6,
-                                          expiration_s=a.expiration_s, post_only=a.post_only, order_type=a.order_type))
+                evs.append(OrderSubmitted(ts_local_ms=now, client_req_id=a.client_req_id, order_id=oid, terms=a.terms))
                 if ack:
                     status = VenueOrderStatus.UNMATCHED if a.order_type is OrderType.FAK else VenueOrderStatus.LIVE
                     evs.append(RestOrderAckEvent(ts_local_ms=now, client_req_id=a.client_req_id, order_id=oid,

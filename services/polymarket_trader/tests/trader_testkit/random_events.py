@@ -60,8 +60,8 @@ def random_events(n: int, seed: int = 7, *, start_minute: float = 1, order_share
             orders.append((oid, tok, side, price, size))
             live.append(oid)
             ev = E.OrderSubmitted(ts_local_ms=now, client_req_id=f"h:{k}:{rng.choice(('bid', 'ask'))}", order_id=oid,
-                                  token=tok, side=side, price_e4=price, size_e6=size,
-                                  expiration_s=market.hour_end_ms // 1000, order_type=OrderType.GTD)
+                                  terms=E.OrderTerms(token=tok, side=side, price_e4=price, size_e6=size,
+                                                     expiration_s=market.hour_end_ms // 1000, order_type=OrderType.GTD))
         elif r < 0.65 and orders:
             oid = rng.choice(orders[-3 * _MAX_LIVE:])[0]
             ev = E.RestOrderAckEvent(ts_local_ms=now, client_req_id="", order_id=oid,

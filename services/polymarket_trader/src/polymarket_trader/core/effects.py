@@ -14,7 +14,7 @@ from __future__ import annotations
 import msgspec
 
 from hourmm_common.enums import RiskMode, SessionState
-from polymarket_trader.core.events import MarketInfo, OrderType, Side, Token
+from polymarket_trader.core.events import MarketInfo, OrderTerms, WithTerms
 
 
 class _Effect(msgspec.Struct, frozen=True, kw_only=True, tag=True):
@@ -24,8 +24,8 @@ class _Effect(msgspec.Struct, frozen=True, kw_only=True, tag=True):
 # Order actions (decision loop -> executor) ------------------------------------------------------
 
 
-class PlaceOrder(_Effect, tag="place_order", frozen=True):
-    """Sign and post one GTD post-only limit order.
+class PlaceOrder(_Effect, WithTerms, tag="place_order", frozen=True):
+    """Sign and post one order: a GTD post-only quote, or a marketable FAK (`terms`).
 
     `client_req_id` is derived from inputs (decision number + slot), so a replayed decision
     produces the same id. `tick_e4` and `neg_risk` are passed to the signer explicitly, never read
@@ -34,15 +34,9 @@ class PlaceOrder(_Effect, tag="place_order", frozen=True):
 
     client_req_id: str
     condition_id: str
-    token: Token
-    side: Side
-    price_e4: int
-    size_e6: int
-    expiration_s: int
+    terms: OrderTerms
     tick_e4: int
     neg_risk: bool = False
-    post_only: bool = True
-    order_type: OrderType = OrderType.GTD  # FAK: marketable, expiration_s must be 0, post_only False
     reason: str = ""
 
 

@@ -68,10 +68,8 @@ def on_submitted(state: CanonicalState, ev: OrderSubmitted, effects: list[Effect
     if market is not None and ev.ts_local_ms >= cutoff_ms(market.hour_end_ms, state.params.timers):
         state = count_anomaly(state, "order_after_cutoff")
     order = OrderState(order_id=ev.order_id, client_req_id=ev.client_req_id,
-                       condition_id=market.condition_id if market else "", token=ev.token, side=ev.side,
-                       price_e4=ev.price_e4, size_e6=ev.size_e6, expiration_s=ev.expiration_s,
-                       status=S.PENDING_SUBMIT, created_ms=ev.ts_local_ms, updated_ms=ev.ts_local_ms,
-                       post_only=ev.post_only, order_type=ev.order_type)
+                       condition_id=market.condition_id if market else "", terms=ev.terms,
+                       status=S.PENDING_SUBMIT, created_ms=ev.ts_local_ms, updated_ms=ev.ts_local_ms)
     recent = (*state.recent_client_req_ids[-(_RECENT_REQS - 1):], ev.client_req_id)
     return put_order(replace(state, recent_client_req_ids=recent), order)
 

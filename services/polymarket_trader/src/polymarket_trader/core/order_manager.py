@@ -15,9 +15,9 @@ from collections.abc import Collection
 
 import msgspec
 
-from polymarket_trader.core.decision import DecisionContext, DesiredOrder, StrategyIntent
+from polymarket_trader.core.context import DecisionContext, DesiredOrder, StrategyIntent
 from polymarket_trader.core.effects import CancelOrders, OrderAction, PlaceOrder
-from polymarket_trader.core.events import PRICE_SCALE, OrderType, Side
+from polymarket_trader.core.events import PRICE_SCALE, OrderTerms, OrderType, Side
 from polymarket_trader.core.orders import OrderState, OrderStatus
 from polymarket_trader.core.params import DecisionParams, gtd_allowed
 from polymarket_trader.core.quote_composer import round_to_tick
@@ -94,17 +94,17 @@ class OrderManager:
         market = ctx.market
         if market is None or ctx.past_cutoff:
             return None
-        req = f"{self._prefix(ctx)}:{d.slot}"
         if d.order_type is OrderType.FAK:
-            return PlaceOrder(client_req_id=req, condition_id=market.condition_id, token=d.token, side=d.side,
-                              price_e4=d.price_e4, size_e6=d.size_e6, expiration_s=0, tick_e4=ctx.tick_e4,
-                              neg_risk=market.neg_risk, post_only=False, order_type=OrderType.FAK, reason=d.reason)
-        expiration = self.build_expiration(ctx)
-        if not gtd_allowed(ctx.now_ms, expiration, self.params):
-            return None
-        return PlaceOrder(client_req_id=req, condition_id=market.condition_id, token=d.token, side=d.side,
-                          price_e4=d.price_e4, size_e6=d.size_e6, expiration_s=expiration, tick_e4=ctx.tick_e4,
-                          neg_risk=market.neg_risk, post_only=True, order_type=OrderType.GTD, reason=d.reason)
+            terms = OrderTerms(token=d.token, side=d.side, price_e4=d.price_e4, size_e6=d.size_e6, expiration_s=0,
+                               post_only=False, order_type=OrderType.FAK)
+        else:
+            expiration = self.build_expiration(ctx)
+            if not gtd_allowed(ctx.now_ms, expiration, self.params):
+                return None
+            terms = OrderTerms(token=d.token, side=d.side, price_e4=d.price_e4, size_e6=d.size_e6,
+                               expiration_s=expiration, post_only=True, order_type=OrderType.GTD)
+        return PlaceOrder(client_req_id=f"{self._prefix(ctx)}:{d.slot}", condition_id=market.condition_id,
+                          terms=terms, tick_e4=ctx.tick_e4, neg_risk=market.neg_risk, reason=d.reason)
 
     @staticmethod
     def _prefix(ctx: DecisionContext) -> str:

@@ -17,7 +17,7 @@ from enum import StrEnum
 
 import msgspec
 
-from polymarket_trader.core.events import OrderType, Side, Token, notional_e6
+from polymarket_trader.core.events import OrderTerms, Side, WithTerms, notional_e6
 
 DUST_E6 = 10_000  # |original - matched| below 0.01 share counts as fully filled (cent-tick dust)
 
@@ -63,24 +63,18 @@ def transition_allowed(old: OrderStatus, new: OrderStatus) -> bool:
     return old is new or new in TRANSITIONS[old]
 
 
-class OrderState(msgspec.Struct, frozen=True, kw_only=True):
-    """One of our orders. `filled_e6` counts applied (non-failed) fills; `venue_matched_e6` is the
-    venue's cumulative `size_matched`; remaining uses the larger so a fill reported either way
-    first frees the reservation at once."""
+class OrderState(msgspec.Struct, WithTerms, frozen=True, kw_only=True):
+    """One of our orders, with the `terms` it was submitted with. `filled_e6` counts applied
+    (non-failed) fills; `venue_matched_e6` is the venue's cumulative `size_matched`; remaining uses
+    the larger so a fill reported either way first frees the reservation at once."""
 
     order_id: str
     client_req_id: str
     condition_id: str
-    token: Token
-    side: Side
-    price_e4: int
-    size_e6: int
-    expiration_s: int
+    terms: OrderTerms
     status: OrderStatus
     created_ms: int
     updated_ms: int
-    post_only: bool = True
-    order_type: OrderType = OrderType.GTD
     filled_e6: int = 0
     venue_matched_e6: int = 0
     cancel_requested_ms: int | None = None

@@ -13,7 +13,7 @@ import math
 
 import msgspec
 
-from polymarket_trader.core.decision import DecisionContext
+from polymarket_trader.core.context import DecisionContext
 from polymarket_trader.core.events import PRICE_SCALE, Token
 
 SIZE_STEP_E6 = 10_000

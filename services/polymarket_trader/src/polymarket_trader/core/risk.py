@@ -20,7 +20,7 @@ from __future__ import annotations
 import msgspec
 
 from hourmm_common.enums import RiskMode, SessionState
-from polymarket_trader.core.decision import DecisionContext, DesiredOrder, StrategyIntent
+from polymarket_trader.core.context import DecisionContext, DesiredOrder, StrategyIntent
 from polymarket_trader.core.events import MarketStatus, OrderType, Side, notional_e6
 from polymarket_trader.core.modes import SEVERITY
 from polymarket_trader.core.orders import OrderState

@@ -19,7 +19,7 @@ from typing import Protocol
 import msgspec
 
 from hourmm_common.enums import RiskMode, SessionState
-from polymarket_trader.core.decision import DecisionContext, DesiredOrder, StrategyIntent
+from polymarket_trader.core.context import DecisionContext, DesiredOrder, StrategyIntent
 from polymarket_trader.core.events import PRICE_SCALE, OrderType, Side, Token
 from polymarket_trader.core.params import DecisionParams, gtd_allowed
 from polymarket_trader.core.quote_composer import QuoteComposer, QuoteParams, round_size
