@@ -124,7 +124,8 @@ def _production_hour(thin: bool, seconds: int = 3_600) -> list[Any]:
     log_s, sigma_min = 0.0, 0.0005
     sent: Any = None
     sent_ms = 0
-    others = random_events(seconds * 6, seed=12, order_share=1.0)
+    others = (e for e in random_events(seconds * 4, seed=12, order_share=1.0)
+              if not isinstance(e, E.BinanceSnapshotEvent | E.MarketBboEvent))  # orders, acks, fills, cancels
     for k in range(seconds * 50):
         now = h0 + 20 * k
         log_s += rng.gauss(0.0, sigma_min * math.sqrt(20 / 60_000))

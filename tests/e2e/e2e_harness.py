@@ -32,7 +32,7 @@ from polymarket_trader.core.state import CanonicalState
 from polymarket_trader.journal_sqlite import EventJournalSQLite
 from polymarket_trader.state_reducer import restore
 
-SPEED = 60.0  # scenario seconds per wall second: one hour in 60 s (margin for a loaded 2-core CI box)
+SPEED = 90.0  # scenario seconds per wall second: one hour in 40 s (margin for a loaded 2-core CI box)
 SAMPLE_EVERY_MS = 10_000  # scenario time between two /status samples
 BOOT_MS = 6_000  # wall time the three processes get to start (in parallel) before scenario time runs
 
@@ -42,7 +42,7 @@ def a_scenario(tmp_path: Path, **overrides: Any) -> Path:
     raw = json.loads((repo_root() / "sim" / "scenarios" / "default.json").read_text(encoding="utf-8"))
     raw["faults"] = []
     raw["hours"] = 2  # the hour under test and the one the trader rolls to
-    raw["warmup_s"] = 600  # 10 s at 60x, after BOOT_MS: the trader is ACTIVE before the hour starts
+    raw["warmup_s"] = 600  # about 7 s at 90x, after BOOT_MS: the trader is ACTIVE before the hour starts
     for key, value in overrides.items():
         raw[key] = {**raw[key], **value} if isinstance(value, dict) and isinstance(raw.get(key), dict) else value
     path = tmp_path / "scenario.json"

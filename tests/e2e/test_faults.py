@@ -1,4 +1,4 @@
-"""Faults over the three real processes (60x): the trader keeps its invariants through all of them,
+"""Faults over the three real processes (90x): the trader keeps its invariants through all of them,
 and its books still equal the venue's ledger at the end.
 
 Injected (minutes after the hour's start; the venue's scenario faults, or signals from the test):

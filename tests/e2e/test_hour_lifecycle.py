@@ -1,5 +1,5 @@
 """Spec 6.4, the "happy path" over the three real processes: the local venue, `binance_pricer` and
-`polymarket_trader`, sharing a clock that runs at 60x (one hour in 60 s of wall time).
+`polymarket_trader`, sharing a clock that runs at 90x (one hour in 40 s of wall time).
 
 Nine steps: the scheduler selects the hour's market and resolves its tokens; the market websocket
 brings tick size and book; the pricer's snapshots bring a fresh fair value; the decision loop

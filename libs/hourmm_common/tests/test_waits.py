@@ -34,7 +34,7 @@ async def test_the_losers_are_cancelled_and_awaited() -> None:
 
     async def slow() -> str:
         try:
-            await asyncio.sleep(3600)
+            await asyncio.Event().wait()  # never set: only cancellation ends it
         except asyncio.CancelledError:
             cancelled.append("slow")
             raise

@@ -125,16 +125,13 @@ class SnapshotPoller:
                 return
         self.latest = snap
         self.counts["accepted"] += 1
-        if self._matters(snap, now):
+        if worth_journaling(snap, self._sent, now - self._sent_ms, keepalive_ms=self.keepalive_ms,
+                            fair_step=self.fair_step):
             self._sent, self._sent_ms = snap, now
             self.counts["to_reducer"] += 1
             await self._out.put(BinanceSnapshotEvent(ts_local_ms=now, snapshot=snap))
         if self._on_new is not None:
             self._on_new()
-
-    def _matters(self, snap: BinanceSnapshot, now: int) -> bool:
-        return worth_journaling(snap, self._sent, now - self._sent_ms, keepalive_ms=self.keepalive_ms,
-                                fair_step=self.fair_step)
 
     async def _failed(self, reason: str) -> None:
         self._failures += 1
